@@ -1,0 +1,169 @@
+"""The scorer's ear: waveform -> symbols with no model, from the codebook alone.
+
+1. Short-time spectra (20 ms Hann window, 5 ms hop). For every frame, the energy in each codebook
+   frequency's decision band (bands split at geometric midpoints between neighbouring tones, so a
+   +-1% jitter or a slightly-off model tone still lands in its own band).
+2. Activity: a frame is a tone if its strongest band is above a threshold set between the file's
+   noise floor and its peak (in dB), and above an absolute floor. Band-limited energy makes the
+   detector ~25 dB more robust to white noise than a plain RMS envelope.
+3. Segmentation: runs of active frames with the same per-frame label; runs shorter than
+   `min_run_ms` are absorbed by a neighbour, gaps shorter than `min_gap_ms` are bridged when the
+   label does not change, segments shorter than `min_tone_ms` are dropped.
+4. Each segment's symbol is decided again over its whole duration (long FFT, fine resolution).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .codebook import Codebook
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    win_ms: float = 20.0
+    hop_ms: float = 5.0
+    n_fft: int = 1024
+    min_tone_ms: float = 30.0   # shorter active stretches are clicks or leakage
+    min_gap_ms: float = 15.0    # shorter dips inside one tone are bridged
+    min_run_ms: float = 15.0    # shorter label flickers are absorbed by a neighbour
+    floor_percentile: float = 20.0
+    peak_percentile: float = 99.0
+    abs_floor_db: float = -60.0  # dB relative to a full-scale sine's band energy
+    min_contrast_db: float = 12.0
+
+
+@dataclass
+class Segment:
+    symbol: str
+    start: float  # seconds
+    end: float
+    score_db: float
+
+
+class Scorer:
+    def __init__(self, codebook: Codebook, config: ScorerConfig | None = None):
+        self.cb = codebook
+        self.cfg = config or ScorerConfig()
+        sr = codebook.sample_rate
+        self.win = int(round(self.cfg.win_ms * sr / 1000))
+        self.hop = int(round(self.cfg.hop_ms * sr / 1000))
+        self.freqs, self.lo, self.hi = codebook.band_edges()
+        self.syms = codebook.alphabet
+        # symbol -> which distinct-frequency bands it sums (DTMF-like codebooks use two)
+        self.sym_bands = np.zeros((len(self.syms), len(self.freqs)))
+        for i, s in enumerate(self.syms):
+            for f in codebook.symbols[s]:
+                self.sym_bands[i, int(np.argmin(np.abs(self.freqs - f)))] = 1.0 / len(codebook.symbols[s])
+        self.frame_bands = self._band_matrix(self.cfg.n_fft)
+        # reference: band energy of a full-scale sine in one frame
+        window = np.hanning(self.win)
+        self.ref_energy = (np.sum(window) / 2) ** 2
+
+    def _band_matrix(self, n_fft: int) -> np.ndarray:
+        bins = np.fft.rfftfreq(n_fft, 1 / self.cb.sample_rate)
+        m = (bins[None, :] >= self.lo[:, None]) & (bins[None, :] < self.hi[:, None])
+        # a band narrower than a bin still gets its nearest bin
+        for k in np.where(~m.any(axis=1))[0]:
+            m[k, int(np.argmin(np.abs(bins - self.freqs[k])))] = True
+        return m.astype(np.float64)
+
+    def band_energies(self, audio: np.ndarray) -> np.ndarray:
+        """(frames, symbols) band energy per 5 ms frame."""
+        x = np.asarray(audio, dtype=np.float64)
+        pad = self.win // 2
+        x = np.pad(x, (pad, pad))
+        n = 1 + max(0, (len(x) - self.win) // self.hop)
+        idx = np.arange(self.win)[None, :] + self.hop * np.arange(n)[:, None]
+        frames = x[idx] * np.hanning(self.win)[None, :]
+        power = np.abs(np.fft.rfft(frames, n=self.cfg.n_fft, axis=1)) ** 2
+        return (power @ self.frame_bands.T) @ self.sym_bands.T
+
+    def _segment_symbol(self, audio: np.ndarray, a: int, b: int) -> tuple[int, float]:
+        trim = int(0.2 * (b - a))  # skip onsets/offsets, where the spectrum is widest
+        seg = audio[a + trim: b - trim] if b - a - 2 * trim > 32 else audio[a:b]
+        n_fft = int(2 ** np.ceil(np.log2(max(4 * len(seg), 1024))))
+        power = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n=n_fft)) ** 2
+        scores = (self._band_matrix(n_fft) @ power) @ self.sym_bands.T
+        k = int(np.argmax(scores))
+        return k, float(10 * np.log10(scores[k] + 1e-30))
+
+    def segments(self, audio: np.ndarray) -> list[Segment]:
+        cfg, sr = self.cfg, self.cb.sample_rate
+        E = self.band_energies(audio)
+        if E.shape[0] == 0:
+            return []
+        label = np.argmax(E, axis=1)
+        level = 10 * np.log10(E.max(axis=1) / self.ref_energy + 1e-30)
+        floor = np.percentile(level, cfg.floor_percentile)
+        peak = np.percentile(level, cfg.peak_percentile)
+        thr = cfg.abs_floor_db
+        if peak - floor >= cfg.min_contrast_db:
+            thr = max(thr, 0.5 * (floor + peak))
+        active = level > thr
+        frames_per_ms = 1.0 / cfg.hop_ms
+        runs = _runs(np.where(active, label, -1))
+        runs = _absorb_short(runs, int(round(cfg.min_run_ms * frames_per_ms)))
+        runs = _bridge(runs, int(round(cfg.min_gap_ms * frames_per_ms)))
+        min_len = int(round(cfg.min_tone_ms * frames_per_ms))
+        out = []
+        for lab, s, e in runs:
+            if lab < 0 or e - s < min_len:
+                continue
+            a, b = s * self.hop, min(len(audio), e * self.hop)
+            k, db = self._segment_symbol(np.asarray(audio, np.float64), a, b)
+            out.append(Segment(self.syms[k], a / sr, b / sr, db))
+        return out
+
+    def transcribe(self, audio: np.ndarray) -> list[str]:
+        return [s.symbol for s in self.segments(audio)]
+
+
+def _runs(labels: np.ndarray) -> list[list[int]]:
+    """[label, start, end) runs of equal labels."""
+    if len(labels) == 0:
+        return []
+    cut = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.concatenate([[0], cut])
+    ends = np.concatenate([cut, [len(labels)]])
+    return [[int(labels[s]), int(s), int(e)] for s, e in zip(starts, ends)]
+
+
+def _merge_equal(runs):
+    out = []
+    for r in runs:
+        if out and out[-1][0] == r[0]:
+            out[-1][2] = r[2]
+        else:
+            out.append(list(r))
+    return out
+
+
+def _absorb_short(runs, min_len: int):
+    """Active runs shorter than min_len that touch another active run join the longer neighbour."""
+    runs = [list(r) for r in runs]
+    changed = True
+    while changed:
+        changed = False
+        for i, (lab, s, e) in enumerate(runs):
+            if lab < 0 or e - s >= min_len:
+                continue
+            nbrs = [runs[j] for j in (i - 1, i + 1) if 0 <= j < len(runs) and runs[j][0] >= 0]
+            if nbrs:
+                runs[i][0] = max(nbrs, key=lambda r: r[2] - r[1])[0]
+                changed = True
+        runs = _merge_equal(runs)
+    return runs
+
+
+def _bridge(runs, max_gap: int):
+    """Silent gaps shorter than max_gap between two runs of the same label are filled."""
+    out = []
+    for i, r in enumerate(runs):
+        if (r[0] < 0 and r[2] - r[1] < max_gap and 0 < i < len(runs) - 1
+                and runs[i - 1][0] == runs[i + 1][0] >= 0):
+            r = [runs[i - 1][0], r[1], r[2]]
+        out.append(list(r))
+    return _merge_equal(out)

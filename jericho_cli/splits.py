@@ -1,0 +1,141 @@
+"""Splits: which examples each split holds, and the guarantee that no test input occurs in train.
+
+Disjointness works by hashing: every input sequence falls in one of 100 buckets (blake2b of the
+symbols). Buckets [0, train) form the *train pool*; `train` draws only from it, every other split
+only from the rest (`val` and `test_iid` from their own slices). So no test input can appear in any
+training data, including data generated on the fly during `jericho train`, with no shared state.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import zlib
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from . import tasks
+from .errors import JerichoError
+
+DEFAULT_DATA_CONFIG: dict = {
+    "pools": {"train": 80, "val": 10, "test": 10},  # percent of the hashed input space
+    "mirror": {"variant": "copy", "train_symbols": "ABCDEFGHIJ", "ood_symbols": "KL",
+               "iid_levels": [3, 10], "ood_length_levels": [11, 20]},
+    "bracket": {"iid_levels": [4, 10], "ood_length_levels": [12, 20]},
+    "mod": {"iid_levels": [1, 3], "divisor_digits": 2, "iid_steps": [1, 2],
+            "ood_length_levels": [4, 5], "compose_steps": 3, "edge_prob": 0.1},
+}
+
+COMMON_SPLITS = ("train", "val", "test_iid", "test_ood_length")
+TASK_SPLITS = {
+    "mirror": COMMON_SPLITS + ("test_ood_symbol",),
+    "bracket": COMMON_SPLITS + ("diag_equal_count",),
+    "mod": COMMON_SPLITS + ("test_ood_compose", "diag_a_lt_b", "diag_a_eq_b", "diag_b_eq_1",
+                            "diag_two_digit_rem"),
+}
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in (over or {}).items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_data_config(path: str | Path | None) -> dict:
+    if not path:
+        return copy.deepcopy(DEFAULT_DATA_CONFIG)
+    p = Path(path)
+    if not p.exists():
+        raise JerichoError("data config not found", str(p))
+    try:
+        raw = yaml.safe_load(p.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise JerichoError(f"bad YAML ({str(exc).splitlines()[0]})", str(p)) from None
+    raw = raw.get("data", raw)  # accept a whole train config too
+    return deep_merge(DEFAULT_DATA_CONFIG, raw)
+
+
+def bucket(symbols) -> int:
+    """Stable bucket 0..99 of an input sequence."""
+    h = hashlib.blake2b("\x1f".join(symbols).encode(), digest_size=8).digest()
+    return int.from_bytes(h, "little") % 100
+
+
+def in_pool(symbols, split: str, pools: dict) -> bool:
+    b, tr, va = bucket(symbols), pools["train"], pools["val"]
+    if split == "train":
+        return b < tr
+    if split == "val":
+        return tr <= b < tr + va
+    if split == "test_iid":
+        return b >= tr + va
+    return b >= tr
+
+
+def example_rng(seed: int, task: str, split: str, index: int) -> np.random.Generator:
+    """Each utterance has its own stream: shards and reruns give identical examples."""
+    return np.random.default_rng([int(seed), zlib.crc32(task.encode()), zlib.crc32(split.encode()), int(index)])
+
+
+def split_levels(task: str, split: str, cfg: dict) -> list[int]:
+    c = cfg[task]
+    lo, hi = c["ood_length_levels"] if split == "test_ood_length" else c["iid_levels"]
+    if task == "bracket":
+        return [n for n in range(lo, hi + 1) if n % 2 == 0]
+    if split == "diag_two_digit_rem":
+        lo = max(lo, 2)
+    if split in ("diag_a_eq_b", "diag_a_lt_b"):
+        hi = min(hi, c["divisor_digits"])
+    return list(range(lo, hi + 1))
+
+
+def _generate(rng, task: str, split: str, level: int, cfg: dict) -> tasks.Example:
+    c = cfg[task]
+    if task == "mirror":
+        if split == "test_ood_symbol":
+            return tasks.mirror(rng, level, c, alphabet=c["train_symbols"] + c["ood_symbols"],
+                                must_include=c["ood_symbols"])
+        return tasks.mirror(rng, level, c, alphabet=c["train_symbols"])
+    if task == "bracket":
+        return tasks.bracket(rng, level, c, force="equal_count" if split == "diag_equal_count" else None)
+    if task == "mod":
+        if split == "test_ood_compose":
+            steps = int(c["compose_steps"])
+        elif split.startswith("diag_"):
+            steps = 1
+        else:
+            steps = int(rng.integers(c["iid_steps"][0], c["iid_steps"][1] + 1))
+        case = split[len("diag_"):] if split.startswith("diag_") else None
+        return tasks.mod(rng, level, c, steps=steps, case=case)
+    raise JerichoError(f"unknown task {task!r} (available: {', '.join(tasks.TASKS)})")
+
+
+def check_task_split(task: str, split: str) -> None:
+    if task not in TASK_SPLITS:
+        raise JerichoError(f"unknown task {task!r} (available: {', '.join(TASK_SPLITS)})")
+    if split not in TASK_SPLITS[task]:
+        raise JerichoError(f"task {task!r} has no split {split!r} (available: {', '.join(TASK_SPLITS[task])})")
+
+
+def draw(task: str, split: str, index: int, seed: int, cfg: dict, max_level: int | None = None,
+         rng: np.random.Generator | None = None) -> tasks.Example:
+    """The `index`-th example of a split: a level, then rejection sampling into the split's pool."""
+    check_task_split(task, split)
+    rng = rng if rng is not None else example_rng(seed, task, split, index)
+    levels = split_levels(task, split, cfg)
+    if max_level is not None:
+        levels = [lv for lv in levels if lv <= max_level] or levels[:1]
+    for _ in range(100):
+        level = levels[int(rng.integers(len(levels)))]
+        for _ in range(100):
+            ex = _generate(rng, task, split, level, cfg)
+            if in_pool(ex.input, split, cfg["pools"]):
+                ex.meta.update(length=len(ex.input), difficulty=level)
+                if split.startswith("diag_"):
+                    ex.meta["subset"] = split[len("diag_"):]
+                return ex
+    raise JerichoError(f"cannot draw a {task}/{split} example outside the other pools: "
+                       "the input space at these levels is too small")
