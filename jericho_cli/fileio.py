@@ -41,7 +41,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
 
 
 def write_json_atomic(path: str | os.PathLike, obj) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    """Key order is kept as built (breakdowns are already in numeric order)."""
+    write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
 
 
 def write_wav_atomic(path: str | os.PathLike, audio: np.ndarray, sample_rate: int,

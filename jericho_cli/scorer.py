@@ -9,7 +9,8 @@
 3. Segmentation: runs of active frames with the same per-frame label; runs shorter than
    `min_run_ms` are absorbed by a neighbour, gaps shorter than `min_gap_ms` are bridged when the
    label does not change, segments shorter than `min_tone_ms` are dropped.
-4. Each segment's symbol is decided again over its whole duration (long FFT, fine resolution).
+4. Each segment's symbol is decided again over its whole duration (long FFT, fine resolution);
+   a segment whose winning bands are not `min_tonality_db` denser than the rest is noise, not a tone.
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ class ScorerConfig:
     peak_percentile: float = 99.0
     abs_floor_db: float = -60.0  # dB relative to a full-scale sine's band energy
     min_contrast_db: float = 12.0
+    threshold_frac: float = 0.3  # threshold = floor + frac * (peak - floor), in dB: tones vary by ~15 dB
+    valley_db: float = 10.0      # a dip this deep between two louder stretches separates tones
+    valley_ms: float = 50.0
+    min_tonality_db: float = 12.0  # a tone's own bands must stand this far above the rest (density)
 
 
 @dataclass
@@ -40,7 +45,7 @@ class Segment:
     symbol: str
     start: float  # seconds
     end: float
-    score_db: float
+    tonality_db: float  # power density in the winning bands over the density elsewhere
 
 
 class Scorer:
@@ -86,9 +91,14 @@ class Scorer:
         seg = audio[a + trim: b - trim] if b - a - 2 * trim > 32 else audio[a:b]
         n_fft = int(2 ** np.ceil(np.log2(max(4 * len(seg), 1024))))
         power = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n=n_fft)) ** 2
-        scores = (self._band_matrix(n_fft) @ power) @ self.sym_bands.T
+        bands = self._band_matrix(n_fft)
+        scores = (bands @ power) @ self.sym_bands.T
         k = int(np.argmax(scores))
-        return k, float(10 * np.log10(scores[k] + 1e-30))
+        # tonality: power density inside the winner's bands over the density everywhere else
+        mask = (self.sym_bands[k] > 0) @ bands > 0
+        inside = power[mask].sum() / mask.sum()
+        outside = power[~mask].sum() / max(1, (~mask).sum())
+        return k, float(10 * np.log10((inside + 1e-30) / (outside + 1e-30)))
 
     def segments(self, audio: np.ndarray) -> list[Segment]:
         cfg, sr = self.cfg, self.cb.sample_rate
@@ -101,8 +111,16 @@ class Scorer:
         peak = np.percentile(level, cfg.peak_percentile)
         thr = cfg.abs_floor_db
         if peak - floor >= cfg.min_contrast_db:
-            thr = max(thr, 0.5 * (floor + peak))
-        active = level > thr
+            thr = max(thr, floor + cfg.threshold_frac * (peak - floor))
+        # a dip of valley_db below the loudest frame on both sides (within valley_ms) is a gap even
+        # when reverberation or a model's leakage keeps it above the threshold; valley_ms is shorter
+        # than a tone, so a quiet tone next to a loud one is not mistaken for a gap
+        w = int(round(cfg.valley_ms / cfg.hop_ms))
+        padded = np.pad(level, w, constant_values=-np.inf)
+        win = np.lib.stride_tricks.sliding_window_view(padded, w)
+        left_max, right_max = win[:len(level)].max(axis=1), win[w + 1:w + 1 + len(level)].max(axis=1)
+        valley = (level < left_max - cfg.valley_db) & (level < right_max - cfg.valley_db)
+        active = (level > thr) & ~valley
         frames_per_ms = 1.0 / cfg.hop_ms
         runs = _runs(np.where(active, label, -1))
         runs = _absorb_short(runs, int(round(cfg.min_run_ms * frames_per_ms)))
@@ -113,8 +131,9 @@ class Scorer:
             if lab < 0 or e - s < min_len:
                 continue
             a, b = s * self.hop, min(len(audio), e * self.hop)
-            k, db = self._segment_symbol(np.asarray(audio, np.float64), a, b)
-            out.append(Segment(self.syms[k], a / sr, b / sr, db))
+            k, tonality = self._segment_symbol(np.asarray(audio, np.float64), a, b)
+            if tonality >= cfg.min_tonality_db:  # broadband noise is not a tone
+                out.append(Segment(self.syms[k], a / sr, b / sr, tonality))
         return out
 
     def transcribe(self, audio: np.ndarray) -> list[str]:

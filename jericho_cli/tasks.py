@@ -114,7 +114,8 @@ def mod(rng, level: int, cfg: dict, *, steps: int, case: str | None = None) -> E
     digits = int(level)
     max_bd = max(1, min(int(cfg.get("divisor_digits", 2)), digits))
     if case is None and rng.random() < float(cfg.get("edge_prob", 0.1)):
-        case = _pick(rng, ("a_lt_b", "a_eq_b", "b_eq_1"))
+        # A < B and A = B need a dividend no longer than the divisors allow
+        case = _pick(rng, ("a_lt_b", "a_eq_b", "b_eq_1") if digits <= max_bd else ("b_eq_1",))
     if case in ("a_eq_b", "a_lt_b"):  # B >= A must stay a divisor of the allowed size
         digits = min(digits, max_bd)
     for _ in range(10000):

@@ -1,0 +1,57 @@
+"""Matplotlib figures for `jericho report` (Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .fileio import atomic_path, read_manifest, read_wav, resolve  # noqa: E402
+
+
+def plot_accuracy_vs_length(summaries: dict[str, dict], path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, s in summaries.items():
+        for key, g in s["groups"].items():
+            by = g.get("by_length")
+            if not by:
+                continue
+            xs = sorted(by, key=float)
+            ax.plot([float(x) for x in xs], [100 * by[x]["exact_match"] for x in xs], marker="o",
+                    label=f"{name} {key}")
+    ax.set_xlabel("input length (symbols)")
+    ax.set_ylabel("exact match (%)")
+    ax.set_ylim(-2, 102)
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def plot_spectrograms(manifest: str, path: Path, index: int = 0, sample_rate: int = 16000) -> None:
+    """Spectrogram of the first utterance's input and its answer (or the model's output)."""
+    rec = read_manifest(manifest)[index]
+    panels = [("input", resolve(rec, "audio"))]
+    if rec.get("target_audio"):
+        panels.append(("answer", resolve(rec, "target_audio")))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.6 * len(panels)), squeeze=False)
+    for ax, (label, wav) in zip(axes[:, 0], panels):
+        y = read_wav(wav, sample_rate)
+        y = y + 1e-6 * np.random.default_rng(0).standard_normal(len(y))  # digital silence -> dark, not blank
+        ax.specgram(y, NFFT=512, Fs=sample_rate, noverlap=384, cmap="magma", vmin=-120)
+        ax.set_ylabel("Hz")
+        ax.set_title(f"{rec['id']} {label}: {' '.join(rec.get('input' if label == 'input' else 'target', []))}",
+                     fontsize=9)
+    axes[-1, 0].set_xlabel("seconds")
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)

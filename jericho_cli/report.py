@@ -1,0 +1,109 @@
+"""`jericho report`: summary.json files -> tables (markdown/csv/latex) and PNG plots."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from tabulate import tabulate
+
+from .errors import JerichoError
+
+COLUMNS = ["run", "task", "split", "n", "exact_match", "token_acc", "edit_dist", "sub", "ins", "del"]
+
+
+def load_summary(path: str | Path) -> dict:
+    p = Path(path)
+    if p.is_dir():
+        p = p / "summary.json"
+    if not p.exists():
+        raise JerichoError("summary not found", str(p))
+    try:
+        s = json.loads(p.read_text())
+    except json.JSONDecodeError as exc:
+        raise JerichoError(f"bad JSON ({exc.msg})", str(p)) from None
+    if "groups" not in s:
+        raise JerichoError("not a jericho summary.json (no 'groups')", str(p))
+    return s
+
+
+def run_name(path: str | Path) -> str:
+    """exp/mirror/score_test_iid/summary.json -> mirror/score_test_iid."""
+    p = Path(path)
+    if p.name == "summary.json":
+        p = p.parent
+    return "/".join(p.parts[-2:])
+
+
+def summary_rows(summaries: dict[str, dict]) -> list[list]:
+    rows = []
+    for name, s in summaries.items():
+        for key, g in s["groups"].items():
+            task, split = key.split("/", 1)
+            e = g["errors"]
+            rows.append([name, task, split, g["count"], 100 * g["exact_match"], 100 * g["token_acc"],
+                         g["edit_distance"], e["substitutions"], e["insertions"], e["deletions"]])
+    return rows
+
+
+def render_table(header: list[str], rows: list[list], fmt: str = "md") -> str:
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(header)
+        w.writerows([[f"{x:.4f}" if isinstance(x, float) else x for x in r] for r in rows])
+        return buf.getvalue()
+    tablefmt = {"md": "github", "latex": "latex_booktabs"}.get(fmt)
+    if tablefmt is None:
+        raise JerichoError(f"unknown format {fmt!r} (md, csv, latex)")
+    return tabulate(rows, headers=header, tablefmt=tablefmt, floatfmt=".2f") + "\n"
+
+
+def breakdown_rows(summaries: dict[str, dict], field: str = "length") -> list[list]:
+    rows = []
+    for name, s in summaries.items():
+        for key, g in s["groups"].items():
+            for value, b in g.get("by_" + field, {}).items():
+                rows.append([name, key, value, b["count"], 100 * b["exact_match"], 100 * b["token_acc"]])
+    return rows
+
+
+def diagnosis_rows(summaries: dict[str, dict]) -> list[list]:
+    rows = []
+    for name, s in summaries.items():
+        for key, g in s["groups"].items():
+            d = g.get("diagnosis")
+            if d:
+                rows.append([name, key, g["count"] - round(g["exact_match"] * g["count"]),
+                             d.get("reasoning", 0), d.get("rendering", 0)])
+    return rows
+
+
+def report(paths: list[str], fmt: str = "md", plots: str | None = None, by: str | None = "length",
+           spectrogram: str | None = None) -> str:
+    if not paths:
+        raise JerichoError("give at least one summary.json")
+    summaries = {run_name(p): load_summary(p) for p in paths}
+    parts = []
+    title = (lambda t: f"## {t}\n\n") if fmt == "md" else (lambda t: "")
+    parts.append(title("Results") + render_table(COLUMNS, summary_rows(summaries), fmt))
+    if by:
+        rows = breakdown_rows(summaries, by)
+        if rows:
+            parts.append(title(f"Exact match by {by}") +
+                         render_table(["run", "task/split", by, "n", "exact_match", "token_acc"], rows, fmt))
+    diag = diagnosis_rows(summaries)
+    if diag:
+        parts.append(title("Errors: reasoning vs rendering (auxiliary CTC symbols)") +
+                     render_table(["run", "task/split", "errors", "reasoning", "rendering"], diag, fmt))
+    if plots:
+        from .plots import plot_accuracy_vs_length, plot_spectrograms
+
+        out = Path(plots)
+        out.mkdir(parents=True, exist_ok=True)
+        plot_accuracy_vs_length(summaries, out / "accuracy_vs_length.png")
+        if spectrogram:
+            plot_spectrograms(spectrogram, out / "spectrogram.png")
+    return "\n".join(parts)

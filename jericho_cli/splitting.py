@@ -1,0 +1,143 @@
+"""`jericho split`: partition any manifest, keeping equal inputs (or groups) on one side."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections import defaultdict
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+from .errors import JerichoError
+from .fileio import clean, read_manifest, resolve, write_json_atomic, write_manifest
+
+MODES = ("ratio", "length", "field", "symbols", "group")
+
+
+def get_field(rec: dict, dotted: str):
+    cur = rec
+    for part in dotted.split("."):
+        if not isinstance(cur, dict) or part not in cur:
+            raise JerichoError(f"no field {dotted!r}", rec.get("_line"))
+        cur = cur[part]
+    return cur
+
+
+def parse_named(spec: str, what: str) -> dict[str, str]:
+    """'train=0.9,val=0.1' -> {'train': '0.9', 'val': '0.1'}."""
+    out = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        if "=" not in part:
+            raise JerichoError(f"{what}: expected name=value, got {part!r}")
+        k, v = part.split("=", 1)
+        out[k.strip()] = v.strip()
+    if not out:
+        raise JerichoError(f"{what}: empty")
+    return out
+
+
+def _in_range(value: int, spec: str) -> bool:
+    lo, _, hi = spec.partition("-")
+    return int(lo) <= value <= int(hi or lo)
+
+
+def _ratio_assign(keys: list, ratios: dict[str, str], seed: int) -> dict:
+    """Shuffle distinct keys deterministically and cut them by the ratios."""
+    try:
+        fr = {k: float(v) for k, v in ratios.items()}
+    except ValueError:
+        raise JerichoError(f"--ratios must be numbers, got {ratios}") from None
+    total = sum(fr.values())
+    if total <= 0 or any(v < 0 for v in fr.values()):
+        raise JerichoError("--ratios must be non-negative with a positive sum")
+    uniq = sorted(set(keys), key=lambda k: hashlib.sha1(repr(k).encode()).hexdigest())
+    order = np.random.default_rng(seed).permutation(len(uniq))
+    uniq = [uniq[i] for i in order]
+    bounds = np.cumsum([v / total for v in fr.values()]) * len(uniq)
+    assign, start = {}, 0
+    for name, end in zip(fr, np.round(bounds).astype(int)):
+        for k in uniq[start:end]:
+            assign[k] = name
+        start = end
+    return assign
+
+
+def input_key(rec: dict):
+    return tuple(rec["input"]) if "input" in rec else rec["id"]
+
+
+def partition(records: list[dict], by: str, *, ratios=None, field=None, bins=None, held_out=None,
+              seed: int = 0) -> dict[str, list[dict]]:
+    parts: dict[str, list[dict]] = defaultdict(list)
+    if by == "ratio" or by == "group":
+        key = input_key if by == "ratio" else (lambda r: repr(get_field(r, field)))
+        if by == "group" and not field:
+            raise JerichoError("--by group needs --field (e.g. meta.speaker)")
+        assign = _ratio_assign([key(r) for r in records], parse_named(ratios or "", "--ratios"), seed)
+        for r in records:
+            parts[assign[key(r)]].append(r)
+    elif by == "length" or by == "field":
+        fld = field or ("meta.length" if by == "length" else None)
+        if not fld:
+            raise JerichoError("--by field needs --field (e.g. task)")
+        named = parse_named(bins, "--bins") if bins else None
+        for r in records:
+            v = get_field(r, fld)
+            if named is None:
+                parts[str(v)].append(r)
+                continue
+            try:
+                hits = [n for n, spec in named.items() if _in_range(int(v), spec)]
+            except ValueError:
+                hits = [n for n, spec in named.items() if str(v) in spec.split("|")]
+            if hits:
+                parts[hits[0]].append(r)
+    elif by == "symbols":
+        if not held_out:
+            raise JerichoError("--by symbols needs --held-out SYMBOLS (e.g. KL)")
+        for r in records:
+            if "input" not in r:
+                raise JerichoError("no field 'input'", r["_line"])
+            parts["held_out" if set(r["input"]) & set(held_out) else "rest"].append(r)
+    else:
+        raise JerichoError(f"unknown --by {by!r} (one of {', '.join(MODES)})")
+    return dict(parts)
+
+
+def disjointness(parts: dict[str, list[dict]]) -> dict:
+    """For every pair of parts: how many input sequences (and ids) they share."""
+    keys = {n: {input_key(r) for r in rs} for n, rs in parts.items()}
+    return {f"{a}|{b}": len(keys[a] & keys[b]) for a, b in combinations(sorted(parts), 2)}
+
+
+def write_parts(parts: dict[str, list[dict]], out: str) -> None:
+    for name, recs in parts.items():
+        d = Path(out) / name
+        d.mkdir(parents=True, exist_ok=True)
+        moved = []
+        for r in recs:
+            c = clean(r)
+            for f in ("audio", "target_audio"):
+                if f in r:
+                    c[f] = os.path.relpath(resolve(r, f), d)
+            moved.append(c)
+        write_manifest(d / "manifest.jsonl", moved)
+
+
+def split(manifest: str, by: str, out: str, *, seed: int = 0, strict: bool = False, **kw) -> dict:
+    records = read_manifest(manifest, required=("id",))
+    parts = partition(records, by, seed=seed, **kw)
+    overlap = disjointness(parts)
+    report = {"by": by, "counts": {n: len(r) for n, r in sorted(parts.items())}, "shared_inputs": overlap,
+              "unassigned": len(records) - sum(len(r) for r in parts.values())}
+    for line in [f"split: {n}: {c} utterances" for n, c in report["counts"].items()] + \
+                [f"split: shared input sequences {k.replace('|', ' & ')}: {v}" for k, v in overlap.items()]:
+        print(line, file=sys.stderr)
+    if strict and any(overlap.values()):
+        raise JerichoError(f"parts are not disjoint: {overlap}", manifest)
+    write_parts(parts, out)
+    write_json_atomic(Path(out) / "split_report.json", report)
+    return report

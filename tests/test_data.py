@@ -1,0 +1,175 @@
+"""Task generators, splits, synth determinism and disjointness, split and report."""
+
+import json
+
+import numpy as np
+
+from jericho_cli import splits, tasks
+
+
+def test_bracket_generator_properties():
+    rng = np.random.default_rng(0)
+    exs = [tasks.bracket(rng, 8, {}) for _ in range(2000)]
+    valid = [e for e in exs if e.target == ["V"]]
+    invalid = [e for e in exs if e.target == ["X"]]
+    assert all(tasks.is_dyck(e.input) for e in valid)
+    assert not any(tasks.is_dyck(e.input) for e in invalid)
+    assert 0.45 < len(valid) / len(exs) < 0.55
+    assert all(len(e.input) == 8 for e in exs)  # valid and invalid length-matched
+    assert sum(e.meta["equal_count"] for e in invalid) >= 0.5 * len(invalid) * 0.9
+    kinds = {e.meta["fail_kind"] for e in invalid}
+    assert {"early", "late"} <= kinds
+
+
+def test_mod_generator_answers_and_edge_cases():
+    rng = np.random.default_rng(1)
+    cases = set()
+    for _ in range(3000):
+        ex = tasks.mod(rng, 2, {"divisor_digits": 2, "edge_prob": 0.1}, steps=2)
+        ops = ex.meta["operands"]
+        assert 0 not in ops[1:]
+        r = ops[0]
+        for b in ops[1:]:
+            r %= b
+        assert ex.target == list(str(r))
+        assert ex.input == list("%".join(str(o) for o in ops))
+        cases.add(ex.meta.get("case"))
+    assert {"a_lt_b", "a_eq_b", "b_eq_1"} <= cases
+    two = tasks.mod(rng, 3, {"divisor_digits": 2}, steps=1, case="two_digit_rem")
+    assert len(two.target) == 2
+
+
+def test_mirror_variants_and_ood_symbols():
+    rng = np.random.default_rng(2)
+    for variant, f in [("copy", lambda s: s), ("repeat", lambda s: s + s), ("reverse", lambda s: s[::-1])]:
+        ex = tasks.mirror(rng, 5, {"variant": variant}, alphabet="ABCDEFGHIJ")
+        assert ex.target == f(ex.input)
+    for i in range(50):
+        ex = splits.draw("mirror", "test_ood_symbol", i, 0, splits.DEFAULT_DATA_CONFIG)
+        assert set(ex.input) & set("KL")
+        train = splits.draw("mirror", "train", i, 0, splits.DEFAULT_DATA_CONFIG)
+        assert not set(train.input) & set("KL")
+
+
+def test_ood_length_is_longer_than_any_training_length():
+    cfg = splits.DEFAULT_DATA_CONFIG
+    for task in splits.TASK_SPLITS:
+        train_max = max(len(splits.draw(task, "train", i, 0, cfg).input) for i in range(300))
+        ood_min = min(len(splits.draw(task, "test_ood_length", i, 0, cfg).input) for i in range(100))
+        assert ood_min > train_max or task == "mod"  # mod: longer dividends (more digits)
+    mod_train = max(splits.draw("mod", "train", i, 0, cfg).meta["operands"][0] for i in range(300))
+    mod_ood = min(splits.draw("mod", "test_ood_length", i, 0, cfg).meta["operands"][0] for i in range(100))
+    assert mod_ood > mod_train
+    assert all(splits.draw("mod", "test_ood_compose", i, 0, cfg).meta["steps"] == 3 for i in range(20))
+
+
+def test_no_test_input_occurs_in_train(tmp_path, cli):
+    for task in splits.TASK_SPLITS:
+        train = {tuple(splits.draw(task, "train", i, 5, splits.DEFAULT_DATA_CONFIG).input) for i in range(3000)}
+        for split in splits.TASK_SPLITS[task][1:]:
+            held = {tuple(splits.draw(task, split, i, 5, splits.DEFAULT_DATA_CONFIG).input) for i in range(300)}
+            assert not train & held, (task, split)
+    # the CLI checks against an existing manifest too
+    assert cli("synth", "--task", "bracket", "--split", "train", "--n", 300, "--out", tmp_path / "tr",
+               "--quiet").exit_code == 0
+    res = cli("synth", "--task", "bracket", "--split", "test_iid", "--n", 100, "--out", tmp_path / "te",
+              "--against", tmp_path / "tr" / "manifest.jsonl", "--quiet")
+    assert res.exit_code == 0, res.output
+
+
+def test_synth_is_byte_identical_and_sharding_merges(tmp_path, cli):
+    args = ["synth", "--task", "mod", "--split", "val", "--n", 40, "--seed", 9, "--quiet"]
+    assert cli(*args, "--out", tmp_path / "a").exit_code == 0
+    assert cli(*args, "--out", tmp_path / "b", "--jobs", 2).exit_code == 0
+    for k in (1, 2, 3):
+        assert cli(*args, "--out", tmp_path / "c", "--shard", f"{k}/3").exit_code == 0
+    ma = (tmp_path / "a" / "manifest.jsonl").read_bytes()
+    assert ma == (tmp_path / "b" / "manifest.jsonl").read_bytes()
+    assert ma == (tmp_path / "c" / "manifest.jsonl").read_bytes()
+    for rec in map(json.loads, ma.decode().splitlines()):
+        for d in "bc":
+            assert (tmp_path / "a" / rec["audio"]).read_bytes() == (tmp_path / d / rec["audio"]).read_bytes()
+    assert not list((tmp_path / "c").glob("manifest.shard-*"))
+    other = cli(*args[:-3], "--seed", 10, "--quiet", "--out", tmp_path / "d")
+    assert other.exit_code == 0
+    assert (tmp_path / "d" / "manifest.jsonl").read_bytes() != ma
+
+
+def test_synth_resumes_after_interruption(tmp_path, cli):
+    args = ["synth", "--task", "mirror", "--split", "test_iid", "--n", 20, "--quiet", "--out", tmp_path]
+    assert cli(*args).exit_code == 0
+    wavs = sorted((tmp_path / "wav").glob("*.wav"))
+    ref = {p.name: p.read_bytes() for p in wavs}
+    for p in wavs[5:]:  # a killed run leaves only some complete files (never partial ones)
+        p.unlink()
+    (tmp_path / "manifest.jsonl").unlink()
+    assert cli(*args).exit_code == 0
+    assert {p.name: p.read_bytes() for p in (tmp_path / "wav").glob("*.wav")} == ref
+
+
+def test_score_self_check_is_perfect_on_every_task(tmp_path, cli):
+    for task, split in [("mirror", "test_ood_symbol"), ("bracket", "diag_equal_count"), ("mod", "diag_two_digit_rem")]:
+        d = tmp_path / task
+        assert cli("synth", "--task", task, "--split", split, "--n", 30, "--out", d, "--quiet").exit_code == 0
+        res = cli("score", "--ref", d / "manifest.jsonl", "--out", tmp_path / f"s_{task}", "--quiet")
+        assert res.exit_code == 0, res.output
+        summary = json.loads((tmp_path / f"s_{task}" / "summary.json").read_text())
+        assert summary["overall"]["exact_match"] == 1.0
+        assert summary["groups"][f"{task}/{split}"]["count"] == 30
+
+
+def test_score_counts_error_kinds_and_diagnosis(tmp_path, cli):
+    d = tmp_path / "d"
+    cli("synth", "--task", "mirror", "--split", "test_iid", "--n", 3, "--out", d, "--quiet")
+    recs = [json.loads(x) for x in (d / "manifest.jsonl").read_text().splitlines()]
+    from jericho_cli.fileio import write_wav_atomic
+    from jericho_cli.codebook import Codebook
+    from jericho_cli.render import render
+
+    cb = Codebook.load()
+    hyp = []
+    for k, r in enumerate(recs):
+        said = r["target"][:-1] if k == 0 else (r["target"] + ["A"] if k == 1 else r["target"])
+        write_wav_atomic(tmp_path / "h" / f"{k}.wav", render(said, cb), 16000)
+        hyp.append({"id": r["id"], "audio": f"{k}.wav", "aux_symbols": r["target"] if k == 0 else ["B"]})
+    (tmp_path / "h" / "manifest.jsonl").write_text("".join(json.dumps(h) + "\n" for h in hyp))
+    res = cli("score", "--ref", d, "--hyp", tmp_path / "h" / "manifest.jsonl", "--out", tmp_path / "s", "--quiet")
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in (tmp_path / "s" / "scores.jsonl").read_text().splitlines()]
+    assert [r["error_kind"] for r in rows] == ["deletion", "insertion", "none"]
+    assert [r.get("diagnosis") for r in rows] == ["rendering", "reasoning", None]
+    g = json.loads((tmp_path / "s" / "summary.json").read_text())["groups"]["mirror/test_iid"]
+    assert abs(g["exact_match"] - 1 / 3) < 1e-9 and g["errors"]["deletions"] == 1
+
+
+def test_split_modes_and_disjointness(tmp_path, cli):
+    d = tmp_path / "all"
+    cli("synth", "--task", "mirror", "--split", "test_ood_symbol", "--n", 60, "--out", d, "--quiet")
+    res = cli("split", d / "manifest.jsonl", "--by", "ratio", "--ratios", "train=0.8,val=0.2", "--seed", 1,
+              "--out", tmp_path / "r", "--strict")
+    assert res.exit_code == 0, res.output
+    rep = json.loads(res.stdout)
+    assert rep["counts"]["train"] + rep["counts"]["val"] == 60 and rep["shared_inputs"]["train|val"] == 0
+    tr = [json.loads(x) for x in (tmp_path / "r" / "train" / "manifest.jsonl").read_text().splitlines()]
+    assert (tmp_path / "r" / "train" / tr[0]["audio"]).exists()  # paths rewritten relative to the part
+    res = cli("split", d, "--by", "length", "--bins", "short=3-5,long=6-10", "--out", tmp_path / "l")
+    assert res.exit_code == 0
+    res = cli("split", d, "--by", "symbols", "--held-out", "K", "--out", tmp_path / "s")
+    held = [json.loads(x) for x in (tmp_path / "s" / "held_out" / "manifest.jsonl").read_text().splitlines()]
+    assert held and all("K" in r["input"] for r in held)
+    res = cli("split", d, "--by", "field", "--field", "meta.length", "--out", tmp_path / "f")
+    assert res.exit_code == 0 and (tmp_path / "f" / "3" / "manifest.jsonl").exists()
+
+
+def test_report_tables_and_plots(tmp_path, cli):
+    d = tmp_path / "d"
+    cli("synth", "--task", "bracket", "--split", "test_iid", "--n", 20, "--out", d, "--quiet")
+    cli("score", "--ref", d, "--out", tmp_path / "exp" / "score_test_iid", "--quiet")
+    s = tmp_path / "exp" / "score_test_iid" / "summary.json"
+    md = cli("report", s, "--plots", tmp_path / "plots", "--spectrogram", d)
+    assert md.exit_code == 0 and "| bracket" in md.stdout and "100.00" in md.stdout
+    assert (tmp_path / "plots" / "accuracy_vs_length.png").stat().st_size > 1000
+    assert (tmp_path / "plots" / "spectrogram.png").stat().st_size > 1000
+    csv = cli("report", s, "--format", "csv", "--by", "none").stdout.splitlines()
+    assert csv[0].startswith("run,task,split,n,exact_match") and csv[1].endswith(",0,0,0")
+    assert "\\toprule" in cli("report", s, "--format", "latex").stdout
