@@ -169,6 +169,60 @@ def report(
                nl=False)
 
 
+# ------------------------------------------------------------------------------------------ train
+@app.command(epilog=example(
+    "  jericho train --config recipes/mirror/conf/train_cpu.yaml --out exp/mirror\n"
+    "  jericho train --config conf/train.yaml --set train.lr=3e-4 --set model.name=plan --out exp/plan\n"
+    "  jericho train --config conf/train.yaml --out exp/mirror --resume      # continue a killed run\n"
+    "  jericho train --set model.name=appendix --dry-run                     # parameter counts only\n"
+    "  torchrun --nproc-per-node 4 -m jericho_cli train --config ... --out ...   # several GPUs"))
+@cli_errors("train")
+def train(
+    out: Optional[str] = typer.Option(None, help="run folder: best.pt, last.pt, config.yaml, log/"),
+    config: Optional[str] = typer.Option(None, help="YAML with model:, data:, train: sections"),
+    set_: List[str] = typer.Option([], "--set", help="override a config value: train.lr=3e-4"),
+    resume: bool = typer.Option(False, help="continue from OUT/last.pt (same batches as an unbroken run)"),
+    dry_run: bool = typer.Option(False, help="print parameter counts per component and the config; no training"),
+    codebook: Optional[str] = typer.Option(None, help="codebook YAML (stored in the checkpoint)"),
+    quiet: bool = typer.Option(False),
+):
+    """Train Mini-JMamba on a task (on-the-fly data with a curriculum, or a manifest)."""
+    import json
+
+    from .train import train as run
+
+    if not dry_run and not out:
+        raise JerichoError("--out is required (unless --dry-run)")
+    result = run(config, out, set_, resume=resume, dry_run=dry_run, quiet=quiet, codebook=codebook)
+    typer.echo(json.dumps(result if not dry_run else {"parameters": result["parameters"],
+                                                       "model": result["config"]["model"]}, indent=1))
+
+
+# ----------------------------------------------------------------------------------------- decode
+@app.command(epilog=example(
+    "  jericho decode --ckpt exp/mirror/best.pt data/test_iid/manifest.jsonl --out exp/mirror/decode_test_iid\n"
+    "  jericho decode --ckpt exp/mirror/best.pt --wav-dir my_recordings --resample --out exp/mirror/decode_mine"))
+@cli_errors("decode")
+def decode(
+    manifest: Optional[str] = typer.Argument(None, help="input manifest (audio = what the model hears)"),
+    ckpt: str = typer.Option(..., help="checkpoint (.pt) written by jericho train"),
+    out: str = typer.Option(..., help="folder: OUT/wav/*.wav + OUT/manifest.jsonl (with aux_symbols)"),
+    wav_dir: Optional[str] = typer.Option(None, help="decode every wav in this folder instead"),
+    batch_size: int = typer.Option(16),
+    device: str = typer.Option("auto", help="auto | cpu | cuda"),
+    resample: bool = typer.Option(False),
+    mix: bool = typer.Option(False),
+    quiet: bool = typer.Option(False),
+):
+    """Run a trained model: input audio -> answer audio (+ auxiliary CTC symbols)."""
+    from .decode import decode as run
+    from .train import pick_device
+
+    path = run(ckpt, manifest, wav_dir, out, batch_size=batch_size, device=str(pick_device(device)),
+               resample=resample, mix=mix, quiet=quiet)
+    typer.echo(str(path / "manifest.jsonl"))
+
+
 # ------------------------------------------------------------------------- steps that come later
 def _not_yet(name: str):
     typer.echo(f"jericho {name}: not implemented yet", err=True)

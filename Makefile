@@ -1,0 +1,51 @@
+# Jericho: two commands do everything on a fresh machine.
+#   make demo   # install into .venv, run the small Mirror recipe on CPU, print its results table
+#   make test   # install into .venv, run the test suite
+# File targets below let `make -j` (or a cluster wrapper) build data, checkpoints, scores, RESULTS.md.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+
+.PHONY: install demo test test-all bench clean
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch first, pinned: the CPU build lies on disk here; an open range would pull CUDA wheels
+	$(BIN)/pip install -q torch==2.13.0 || $(BIN)/pip install -q "torch>=2.1,<2.14" --index-url https://download.pytorch.org/whl/cpu
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# sox makes the "audio made by another program" test real; best effort (needs root + apt)
+sox:
+	@command -v sox >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && apt-get install -y -qq sox) >/dev/null 2>&1; } || true
+
+test: install sox
+	$(BIN)/python -m pytest -q
+
+test-all: install sox
+	$(BIN)/python -m pytest -q -m ''
+
+demo: install
+	recipes/mirror/run.sh
+
+bench: install
+	$(BIN)/python benchmarks/bench.py | tee outputs/bench_cpu.md
+
+# ---- real file targets (the Mirror CPU recipe) ------------------------------------------
+M = recipes/mirror
+$(M)/data/mirror/%/manifest.jsonl: | install
+	cd $(M) && jericho synth --task mirror --split $* --n 200 --seed 7 --config conf/train_cpu.yaml --quiet --out data/mirror/$*
+$(M)/exp/mirror_cpu/best.pt: | install
+	cd $(M) && ./run.sh --stage 1 --stop-stage 1
+$(M)/exp/mirror_cpu/score_%/summary.json: $(M)/exp/mirror_cpu/best.pt $(M)/data/mirror/%/manifest.jsonl
+	cd $(M) && jericho decode --ckpt exp/mirror_cpu/best.pt data/mirror/$*/manifest.jsonl --quiet --out exp/mirror_cpu/decode_$* \
+	  && jericho score --ref data/mirror/$*/manifest.jsonl --hyp exp/mirror_cpu/decode_$*/manifest.jsonl --quiet --out exp/mirror_cpu/score_$*
+$(M)/exp/mirror_cpu/RESULTS.md: $(foreach s,test_iid test_ood_length test_ood_symbol,$(M)/exp/mirror_cpu/score_$(s)/summary.json)
+	jericho report $^ > $@
+
+clean:
+	rm -rf $(M)/data $(M)/exp

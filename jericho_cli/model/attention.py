@@ -1,0 +1,48 @@
+"""Causal multi-head self-attention (full or sliding-window) with rotary positions, plus an MLP."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def rotary(x: torch.Tensor, pos: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+    """Rotate pairs of channels of x (b, heads, t, d) by angles pos * base^(-2i/d); pos (b, t)."""
+    d = x.shape[-1]
+    inv = base ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)
+    ang = pos.float()[:, None, :, None] * inv  # (b, 1, t, d/2)
+    cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, d_model: int, n_heads: int = 4, window: int | None = None):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"d_model={d_model} must be a multiple of n_heads={n_heads}")
+        self.n_heads, self.window = n_heads, window
+        self.qkv = nn.Linear(d_model, 3 * d_model, bias=False)
+        self.out = nn.Linear(d_model, d_model, bias=False)
+
+    def forward(self, x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
+        q, k = rotary(q, pos), rotary(k, pos)
+        idx = torch.arange(t, device=x.device)
+        mask = idx[None, :] <= idx[:, None]  # causal in sequence order (positions may restart)
+        if self.window:
+            mask = mask & (idx[:, None] - idx[None, :] < self.window)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        return self.out(y.transpose(1, 2).reshape(b, t, d))
+
+
+class MLP(nn.Module):
+    def __init__(self, d_model: int, ratio: float = 2.0):
+        super().__init__()
+        hidden = int(d_model * ratio)
+        self.fc1, self.fc2 = nn.Linear(d_model, hidden, bias=False), nn.Linear(hidden, d_model, bias=False)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x)))

@@ -1,0 +1,48 @@
+"""Training losses: spectral L1 on answer frames, multi-resolution STFT on the waveform, CTC."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean |pred - target| over valid frames; mask (b, frames)."""
+    diff = (pred - target).abs().mean(-1)
+    return (diff * mask).sum() / mask.sum().clamp_min(1)
+
+
+def mr_stft(pred_wave: torch.Tensor, target_wave: torch.Tensor,
+            resolutions=((256, 64), (512, 128), (1024, 256))) -> torch.Tensor:
+    """Spectral convergence + log-magnitude L1, averaged over STFT resolutions."""
+    n = min(pred_wave.shape[-1], target_wave.shape[-1])
+    pred_wave, target_wave = pred_wave[..., :n], target_wave[..., :n]
+    total = 0.0
+    for n_fft, hop in resolutions:
+        w = torch.hann_window(n_fft, device=pred_wave.device)
+        P = torch.stft(pred_wave, n_fft, hop, window=w, return_complex=True).abs() + 1e-5
+        T = torch.stft(target_wave, n_fft, hop, window=w, return_complex=True).abs() + 1e-5
+        total = total + torch.norm(T - P) / torch.norm(T) + F.l1_loss(P.log(), T.log())
+    return total / len(resolutions)
+
+
+def ctc(logits: torch.Tensor, steps: torch.Tensor, targets: list[list[int]]) -> torch.Tensor:
+    """CTC over answer steps; class 0 is blank, symbol i is class i + 1."""
+    logp = logits.float().log_softmax(-1).transpose(0, 1)  # (A, b, V+1)
+    flat = torch.tensor([s + 1 for t in targets for s in t], dtype=torch.long, device=logits.device)
+    lens = torch.tensor([len(t) for t in targets], dtype=torch.long, device=logits.device)
+    return F.ctc_loss(logp, flat, steps, lens, blank=0, reduction="mean", zero_infinity=True)
+
+
+def greedy_ctc(logits: torch.Tensor, steps: torch.Tensor) -> list[list[int]]:
+    """Best-path decoding: collapse repeats, drop blanks; symbol indices (class - 1)."""
+    best = logits.argmax(-1).cpu()
+    out = []
+    for b in range(best.shape[0]):
+        seq, prev = [], 0
+        for c in best[b, : int(steps[b])].tolist():
+            if c != prev and c != 0:
+                seq.append(c - 1)
+            prev = c
+        out.append(seq)
+    return out

@@ -1,0 +1,208 @@
+"""Mini-JMamba: spectral front end -> Mamba-2 SSD + attention stack -> spectral answer frames.
+
+The model hears the input frames, then runs on through an *answer slot* of silent frames (marked by
+a learned embedding) and emits, for each slot frame, the log-magnitude spectrum of the answer
+audio. A fixed Griffin-Lim inverse turns those frames into a waveform. Nothing on this path picks a
+symbol: the auxiliary CTC head reads the same hidden states and is a training aid and diagnostic.
+
+Positions (rotary, attention layers only) count input frames from 0 and answer-slot frames again
+from 0, as a seq2seq decoder numbers its own steps: answer frame k and input frame k share a
+position, so "answer at time k what you heard at time k" is a plain attention pattern.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+import torch
+import torch.nn as nn
+
+from .attention import MLP, CausalSelfAttention
+from .features import Spectral
+from .ssd import Mamba2Layer
+
+
+@dataclass
+class ModelConfig:
+    d_model: int = 128
+    layers: list = field(default_factory=lambda: ["ssd", "ssd", "attn", "ssd", "ssd", "attn"])
+    d_state: int = 64
+    headdim: int = 32
+    expand: int = 2
+    d_conv: int = 4
+    chunk_size: int = 64
+    lti_layers: list = field(default_factory=list)  # indices of SSD layers made LTI
+    neg_eig: bool = False                           # eigenvalues in [-1, 1] for every SSD layer
+    n_heads: int = 4
+    attn_window: int | None = None                  # frames; None = full causal attention
+    mlp_ratio: float = 2.0
+    frontend: str = "mel"                           # mel | stft | conv (learnable strided conv on the wave)
+    n_mels: int = 64
+    n_fft: int = 512
+    hop: int = 160
+    win: int = 400
+    sample_rate: int = 16000
+    downsample: int = 1                             # model frame = this many STFT frames (stacked)
+    answer_ratio: float = 1.0                       # answer slot = ratio * input frames + pad
+    answer_pad: int = 40                            # STFT frames (40 = 400 ms at hop 160)
+    n_symbols: int = 31                             # CTC classes (+1 blank)
+    gl_iters: int = 32
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = set(d) - names - {"name"}
+        if unknown:
+            raise ValueError(f"unknown model options: {', '.join(sorted(unknown))}")
+        base = NAMED_CONFIGS.get(d.get("name", "appendix"), {})
+        return cls(**{**copy.deepcopy(base), **{k: v for k, v in d.items() if k in names}})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+NAMED_CONFIGS = {
+    # the prototype's size: d_model 128, 4 SSD + 2 attention, ~0.9M parameters
+    "appendix": {"mlp_ratio": 4.0},
+    # the execution plan's depth: 10 SSD + 2 attention (one attention in each half)
+    "plan": {"d_model": 256, "headdim": 64, "n_heads": 8,
+             "layers": ["ssd"] * 5 + ["attn"] + ["ssd"] * 5 + ["attn"]},
+    # small enough to train on 2 CPU cores in minutes (the README's main job)
+    "cpu_small": {"d_model": 64, "d_state": 32, "headdim": 16, "n_heads": 4, "n_mels": 48,
+                  "layers": ["ssd", "attn", "ssd", "attn"]},
+}
+
+
+class SSDBlock(nn.Module):
+    def __init__(self, cfg: ModelConfig, lti: bool):
+        super().__init__()
+        self.norm = nn.RMSNorm(cfg.d_model)
+        self.mixer = Mamba2Layer(cfg.d_model, d_state=cfg.d_state, d_conv=cfg.d_conv, expand=cfg.expand,
+                                 headdim=cfg.headdim, chunk_size=cfg.chunk_size, lti=lti, neg_eig=cfg.neg_eig)
+
+    def forward(self, x, pos):
+        return x + self.mixer(self.norm(x))
+
+
+class AttnBlock(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.norm1, self.norm2 = nn.RMSNorm(cfg.d_model), nn.RMSNorm(cfg.d_model)
+        self.attn = CausalSelfAttention(cfg.d_model, cfg.n_heads, cfg.attn_window)
+        self.mlp = MLP(cfg.d_model, cfg.mlp_ratio)
+
+    def forward(self, x, pos):
+        x = x + self.attn(self.norm1(x), pos)
+        return x + self.mlp(self.norm2(x))
+
+
+class MiniJMamba(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.spec = Spectral(cfg.n_fft, cfg.hop, cfg.win, cfg.sample_rate, cfg.n_mels)
+        k = cfg.downsample
+        if cfg.frontend == "conv":
+            self.conv = nn.Conv1d(1, cfg.d_model, cfg.n_fft, stride=cfg.hop, padding=cfg.n_fft // 2)
+            n_in = cfg.d_model * k
+        elif cfg.frontend in ("mel", "stft"):
+            n_in = (cfg.n_mels if cfg.frontend == "mel" else self.spec.n_bins) * k
+        else:
+            raise ValueError(f"unknown frontend {cfg.frontend!r} (mel, stft, conv)")
+        self.in_proj = nn.Linear(n_in, cfg.d_model)
+        self.answer_embed = nn.Parameter(torch.randn(cfg.d_model) * 0.02)
+        ssd_index = 0
+        blocks = []
+        for kind in cfg.layers:
+            if kind == "ssd":
+                blocks.append(SSDBlock(cfg, lti=ssd_index in cfg.lti_layers))
+                ssd_index += 1
+            elif kind == "attn":
+                blocks.append(AttnBlock(cfg))
+            else:
+                raise ValueError(f"unknown layer kind {kind!r} (ssd, attn)")
+        self.blocks = nn.ModuleList(blocks)
+        self.norm = nn.RMSNorm(cfg.d_model)
+        self.out_head = nn.Linear(cfg.d_model, self.spec.n_bins * k)
+        self.ctc_head = nn.Linear(cfg.d_model, cfg.n_symbols + 1)
+        nn.init.zeros_(self.out_head.weight)
+        nn.init.constant_(self.out_head.bias, math.log(self.spec.log_floor))  # start silent
+
+    # ------------------------------------------------------------------ geometry
+    def input_steps(self, n_samples: torch.Tensor) -> torch.Tensor:
+        frames = n_samples // self.cfg.hop + 1
+        return (frames + self.cfg.downsample - 1) // self.cfg.downsample
+
+    def answer_steps(self, in_steps: torch.Tensor) -> torch.Tensor:
+        k = self.cfg.downsample
+        return torch.ceil(in_steps * self.cfg.answer_ratio).long() + (self.cfg.answer_pad + k - 1) // k
+
+    def _features(self, wave):
+        if self.cfg.frontend == "conv":
+            return self.conv(wave[:, None]).transpose(1, 2)
+        return self.spec.log_mel(wave) if self.cfg.frontend == "mel" else self.spec.log_mag(wave)
+
+    def _stack(self, x):
+        """(b, frames, f) -> (b, frames/k, f*k): downsampling by frame stacking."""
+        k = self.cfg.downsample
+        pad = (-x.shape[1]) % k
+        if pad:
+            x = torch.nn.functional.pad(x, (0, 0, 0, pad), value=float(x.min()) if x.numel() else 0.0)
+        return x.reshape(x.shape[0], x.shape[1] // k, -1)
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, wave: torch.Tensor, n_samples: torch.Tensor, ans_steps: torch.Tensor | None = None,
+                return_hidden: bool = False) -> dict:
+        """wave (b, n) zero-padded, n_samples (b,). Returns answer log-magnitude frames and CTC logits.
+
+        out["log_mag"] (b, A, k*bins) per answer step, out["ctc"] (b, A, V+1), out["ans_steps"] (b,).
+        """
+        b = wave.shape[0]
+        h = self.in_proj(self._stack(self._features(wave)))  # (b, T_in_max, d)
+        t_in = self.input_steps(n_samples).clamp(max=h.shape[1])
+        t_ans = self.answer_steps(t_in) if ans_steps is None else ans_steps
+        total = int((t_in + t_ans).max())
+        t = torch.arange(total, device=wave.device)[None, :]
+        is_in = t < t_in[:, None]
+        h = torch.nn.functional.pad(h, (0, 0, 0, max(0, total - h.shape[1])))[:, :total]
+        x = torch.where(is_in[..., None], h, self.answer_embed.to(h.dtype))
+        pos = torch.where(is_in, t, t - t_in[:, None])
+        hidden = []
+        for block in self.blocks:
+            x = block(x, pos)
+            if return_hidden:
+                hidden.append(x)
+        x = self.norm(x)
+        A = int(t_ans.max())
+        idx = (t_in[:, None] + torch.arange(A, device=wave.device)[None]).clamp(max=total - 1)
+        ans = torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
+        out = {"log_mag": self.out_head(ans), "ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
+        if return_hidden:
+            out["hidden"] = hidden
+        return out
+
+    def answer_frames(self, log_mag: torch.Tensor) -> torch.Tensor:
+        """(b, A, k*bins) -> (b, A*k, bins) STFT frames."""
+        return log_mag.reshape(log_mag.shape[0], -1, self.spec.n_bins)
+
+    def to_wave(self, log_mag: torch.Tensor, n_iter: int | None = None) -> torch.Tensor:
+        """Answer log-magnitude -> waveform (fixed, differentiable Griffin-Lim)."""
+        mag = torch.exp(self.answer_frames(log_mag).float()) - self.spec.log_floor
+        return self.spec.griffin_lim(mag.clamp_min(0), n_iter or self.cfg.gl_iters)
+
+    def parameter_counts(self) -> dict[str, int]:
+        groups = {"frontend": 0, "ssd": 0, "attention": 0, "output": 0, "ctc": 0}
+        for name, p in self.named_parameters():
+            if name.startswith("blocks."):
+                i = int(name.split(".")[1])
+                groups["ssd" if isinstance(self.blocks[i], SSDBlock) else "attention"] += p.numel()
+            elif name.startswith(("out_head", "norm.")):
+                groups["output"] += p.numel()
+            elif name.startswith("ctc_head"):
+                groups["ctc"] += p.numel()
+            else:
+                groups["frontend"] += p.numel()
+        groups["total"] = sum(groups.values())
+        return groups

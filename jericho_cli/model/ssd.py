@@ -1,0 +1,236 @@
+"""Mamba-2 SSD layer in pure PyTorch, with mamba-ssm's `Mamba2` parameterization.
+
+Same parameter names and shapes as `mamba_ssm.modules.mamba2.Mamba2` (ngroups, no MLP branch):
+in_proj -> [z | xBC | dt], depthwise causal conv1d over xBC, dt_bias, A_log, D, gated RMSNorm
+(`norm.weight`, gate first: rmsnorm(y * silu(z)) * w, per group), out_proj. So a state dict moves
+between this module and mamba-ssm's. The scan is the chunked SSD algorithm (quadratic inside a
+chunk, a linear recurrence across chunks); `ssd_recurrent` is the step-by-step reference and
+`Mamba2Layer.step` the streaming form. On CUDA with mamba-ssm installed, its Triton kernel runs
+the scan instead (same maths, same weights).
+
+Options beyond mamba-ssm (both keep every Mamba2 key; LTI adds `B_lti`/`C_lti`):
+- `lti=True`: dt, B, C do not depend on the input (Mamba paper's "Mamba-S4" for layers near audio).
+- `neg_eig=True`: transition a_t = 2 exp(dt A) - 1 in (-1, 1] instead of (0, 1] (Grazzi et al.),
+  computed as log|a| with the sign tracked as a parity inside the chunked scan.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def _acc(dtype: torch.dtype) -> torch.dtype:
+    return torch.promote_types(dtype, torch.float32)
+
+
+def _decay_logs(dt: torch.Tensor, A: torch.Tensor, neg_eig: bool):
+    """Per-step log|a_t| and sign parity (0/1) of a_t = exp(dt A) or 2 exp(dt A) - 1."""
+    la = dt * A  # (..., h), <= 0
+    if not neg_eig:
+        return la, None
+    a = 2 * torch.exp(la) - 1
+    return torch.log(a.abs().clamp_min(1e-26)), (a < 0).to(la.dtype)
+
+
+def ssd_recurrent(x, dt, A, B, C, D=None, initial_state=None, neg_eig=False):
+    """Reference: S_t = a_t S_{t-1} + dt_t x_t B_t^T, y_t = S_t C_t + D x_t (one step at a time).
+
+    x (b,l,h,p), dt (b,l,h) already positive, A (h,), B/C (b,l,g,n). Returns y, final state (b,h,p,n).
+    """
+    b, l, h, p = x.shape
+    g = B.shape[2]
+    Bh = B.repeat_interleave(h // g, dim=2)
+    Ch = C.repeat_interleave(h // g, dim=2)
+    la, par = _decay_logs(dt, A, neg_eig)
+    a = torch.exp(la) * (1 - 2 * par) if neg_eig else torch.exp(la)
+    S = x.new_zeros(b, h, p, B.shape[-1]) if initial_state is None else initial_state
+    ys = []
+    for t in range(l):
+        S = a[:, t, :, None, None] * S + (dt[:, t, :, None] * x[:, t])[..., None] * Bh[:, t, :, None, :]
+        ys.append(torch.einsum("bhpn,bhn->bhp", S, Ch[:, t]))
+    y = torch.stack(ys, 1)
+    if D is not None:
+        y = y + D[:, None] * x if D.dim() == 2 else y + D[None, None, :, None] * x
+    return y, S
+
+
+def ssd_chunked(x, dt, A, B, C, chunk_size: int = 64, D=None, initial_state=None, neg_eig=False):
+    """Chunked SSD; same inputs/outputs as `ssd_recurrent`. Any length (ragged chunks padded with dt=0)."""
+    b, l, h, p = x.shape
+    g, n = B.shape[2], B.shape[3]
+    Q = chunk_size
+    pad = (-l) % Q
+    if pad:  # dt = 0: a = 1 and no input, so outputs and final state are unchanged
+        x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
+        B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
+    c = (l + pad) // Q
+    Bh = B.repeat_interleave(h // g, dim=2).reshape(b, c, Q, h, n)
+    Ch = C.repeat_interleave(h // g, dim=2).reshape(b, c, Q, h, n)
+    xdt = (x * dt[..., None]).reshape(b, c, Q, h, p)
+    la, par = _decay_logs(dt, A, neg_eig)
+    cum = torch.cumsum(la.reshape(b, c, Q, h), dim=2)  # (b,c,Q,h)
+    # intra-chunk: L[i,j] = prod_{j<k<=i} a_k; mask before exp so no inf reaches the backward pass
+    seg = cum[:, :, :, None, :] - cum[:, :, None, :, :]  # (b,c,i,j,h)
+    causal = torch.ones(Q, Q, dtype=torch.bool, device=x.device).tril()
+    L = torch.exp(seg.masked_fill(~causal[None, None, :, :, None], float("-inf")))
+    if neg_eig:
+        pc = torch.cumsum(par.reshape(b, c, Q, h), dim=2)
+        L = L * (1 - 2 * torch.remainder(pc[:, :, :, None, :] - pc[:, :, None, :, :], 2))
+        sign_end = 1 - 2 * torch.remainder(pc[:, :, -1:, :] - pc, 2)       # a_{j+1..end}
+        sign_in = 1 - 2 * torch.remainder(pc, 2)                            # a_{1..i}
+        sign_chunk = sign_in[:, :, -1]                                      # a over the whole chunk
+    else:
+        sign_end = sign_in = sign_chunk = 1.0
+    y = torch.einsum("bcihn,bcjhn,bcijh,bcjhp->bcihp", Ch, Bh, L, xdt)
+    # each chunk's own contribution to the state at its end
+    to_end = torch.exp(cum[:, :, -1:, :] - cum) * sign_end
+    states = torch.einsum("bcjhn,bcjh,bcjhp->bchpn", Bh, to_end, xdt)
+    chunk_decay = torch.exp(cum[:, :, -1, :]) * sign_chunk  # (b,c,h)
+    S = x.new_zeros(b, h, p, n) if initial_state is None else initial_state
+    entering = []
+    for k in range(c):  # linear recurrence across chunks
+        entering.append(S)
+        S = chunk_decay[:, k, :, None, None] * S + states[:, k]
+    S_in = torch.stack(entering, 1)  # (b,c,h,p,n)
+    y = y + torch.einsum("bcihn,bchpn,bcih->bcihp", Ch, S_in, torch.exp(cum) * sign_in)
+    y = y.reshape(b, c * Q, h, p)[:, :l]
+    if D is not None:
+        y = y + D[None, None, :, None] * x[:, :l] if D.dim() == 1 else y + D * x[:, :l]
+    return y, S
+
+
+def _mamba_ssm_scan():
+    """mamba-ssm's Triton SSD kernel, or None. Imported lazily: it needs CUDA and Triton.
+
+    The released package imports its Mamba-1 CUDA extension at import time even though Mamba-2
+    never calls it, so a placeholder module stands in for it when it was not built.
+    """
+    try:
+        import sys
+        import types
+
+        sys.modules.setdefault("selective_scan_cuda", types.ModuleType("selective_scan_cuda"))
+        from mamba_ssm.ops.triton.ssd_combined import mamba_chunk_scan_combined
+        return mamba_chunk_scan_combined
+    except Exception:
+        return None
+
+
+class GatedRMSNorm(nn.Module):
+    """mamba-ssm RMSNormGated with norm_before_gate=False: rmsnorm(y * silu(z)) * weight, per group."""
+
+    def __init__(self, d: int, group_size: int, eps: float = 1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.group_size, self.eps = group_size, eps
+
+    def forward(self, y, z):
+        dtype, acc = y.dtype, _acc(y.dtype)
+        x = y.to(acc) * F.silu(z.to(acc))
+        xg = x.unflatten(-1, (-1, self.group_size))
+        xg = xg * torch.rsqrt(xg.pow(2).mean(-1, keepdim=True) + self.eps)
+        return (xg.flatten(-2) * self.weight.to(acc)).to(dtype)
+
+
+class Mamba2Layer(nn.Module):
+    def __init__(self, d_model: int, d_state: int = 64, d_conv: int = 4, expand: int = 2, headdim: int = 32,
+                 ngroups: int = 1, chunk_size: int = 64, A_init_range=(1.0, 16.0), dt_min: float = 1e-3,
+                 dt_max: float = 0.1, dt_init_floor: float = 1e-4, lti: bool = False, neg_eig: bool = False,
+                 bias: bool = False, conv_bias: bool = True, use_kernel: bool = True):
+        super().__init__()
+        self.d_model, self.d_state, self.d_conv, self.headdim, self.ngroups = d_model, d_state, d_conv, headdim, ngroups
+        self.d_inner = expand * d_model
+        if self.d_inner % headdim:
+            raise ValueError(f"expand*d_model={self.d_inner} must be a multiple of headdim={headdim}")
+        self.nheads = self.d_inner // headdim
+        if self.nheads % ngroups:
+            raise ValueError(f"nheads={self.nheads} must be a multiple of ngroups={ngroups}")
+        self.chunk_size, self.lti, self.neg_eig, self.use_kernel = chunk_size, lti, neg_eig, use_kernel
+        self.conv_dim = self.d_inner + 2 * ngroups * d_state
+        # Order: [z, x, B, C, dt] as in mamba-ssm
+        self.in_proj = nn.Linear(d_model, 2 * self.d_inner + 2 * ngroups * d_state + self.nheads, bias=bias)
+        self.conv1d = nn.Conv1d(self.conv_dim, self.conv_dim, d_conv, groups=self.conv_dim, padding=d_conv - 1,
+                                bias=conv_bias)
+        dt = torch.exp(torch.rand(self.nheads) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+        dt = dt.clamp(min=dt_init_floor)
+        self.dt_bias = nn.Parameter(dt + torch.log(-torch.expm1(-dt)))  # inverse softplus
+        A = torch.empty(self.nheads).uniform_(*A_init_range)
+        self.A_log = nn.Parameter(torch.log(A))
+        self.D = nn.Parameter(torch.ones(self.nheads))
+        for p in (self.dt_bias, self.A_log, self.D):
+            p._no_weight_decay = True
+        if lti:
+            self.B_lti = nn.Parameter(torch.randn(ngroups, d_state) / math.sqrt(d_state))
+            self.C_lti = nn.Parameter(torch.randn(ngroups, d_state) / math.sqrt(d_state))
+        self.norm = GatedRMSNorm(self.d_inner, group_size=self.d_inner // ngroups)
+        self.out_proj = nn.Linear(self.d_inner, d_model, bias=bias)
+
+    # ------------------------------------------------------------------ pieces shared by forward/step
+    def _split(self, zxbcdt):
+        return torch.split(zxbcdt, [self.d_inner, self.conv_dim, self.nheads], dim=-1)
+
+    def _ssm_inputs(self, xBC, dt_raw):
+        x, B, C = torch.split(xBC, [self.d_inner, self.ngroups * self.d_state, self.ngroups * self.d_state], -1)
+        lead = x.shape[:-1]
+        x = x.unflatten(-1, (self.nheads, self.headdim))
+        if self.lti:  # input-independent step size and B, C
+            B = self.B_lti.expand(*lead, -1, -1)
+            C = self.C_lti.expand(*lead, -1, -1)
+            dt_raw = torch.zeros_like(dt_raw)
+        else:
+            B = B.unflatten(-1, (self.ngroups, self.d_state))
+            C = C.unflatten(-1, (self.ngroups, self.d_state))
+        acc = _acc(dt_raw.dtype)  # SSM internals in fp32 at least (fp16 A can reach -inf)
+        dt = F.softplus(dt_raw.to(acc) + self.dt_bias.to(acc))
+        A = -torch.exp(self.A_log.to(acc))
+        return x, dt, A, B, C
+
+    def forward(self, u, initial_state=None, return_state: bool = False):
+        """u (b, l, d_model) -> (b, l, d_model) [, final ssm state (b, h, p, n)]."""
+        l = u.shape[1]
+        z, xBC, dt_raw = self._split(self.in_proj(u))
+        xBC = F.silu(self.conv1d(xBC.transpose(1, 2))[..., :l].transpose(1, 2))
+        x, dt, A, B, C = self._ssm_inputs(xBC, dt_raw)
+        kernel = _mamba_ssm_scan() if (u.is_cuda and self.use_kernel and not self.neg_eig) else None
+        if kernel is not None:
+            dt_in = dt_raw if not self.lti else torch.zeros_like(dt_raw)
+            out = kernel(x, dt_in, A, B.contiguous(), C.contiguous(), self.chunk_size, D=self.D.float(),
+                         dt_bias=self.dt_bias.float(), dt_softplus=True, initial_states=initial_state,
+                         return_final_states=return_state)
+            y, S = out if return_state else (out, None)
+        else:
+            acc = _acc(u.dtype)
+            y, S = ssd_chunked(x.to(acc), dt, A, B.to(acc), C.to(acc), self.chunk_size, D=self.D.to(acc),
+                               initial_state=initial_state, neg_eig=self.neg_eig)
+        y = self.norm(y.flatten(-2).to(u.dtype), z)
+        out = self.out_proj(y)
+        return (out, S) if return_state else out
+
+    # ------------------------------------------------------------------ streaming
+    def init_state(self, batch: int, device=None, dtype=torch.float32):
+        return (torch.zeros(batch, self.conv_dim, self.d_conv, device=device, dtype=dtype),
+                torch.zeros(batch, self.nheads, self.headdim, self.d_state, device=device, dtype=_acc(dtype)))
+
+    def step(self, u_t, state):
+        """One time step: u_t (b, d_model) and (conv_state, ssm_state) -> y_t, new state."""
+        conv_state, S = state
+        z, xBC, dt_raw = self._split(self.in_proj(u_t))
+        conv_state = torch.cat([conv_state[..., 1:], xBC[..., None]], dim=-1)  # last d_conv pre-conv inputs
+        xBC = torch.sum(conv_state * self.conv1d.weight[:, 0, :], dim=-1)
+        if self.conv1d.bias is not None:
+            xBC = xBC + self.conv1d.bias
+        xBC = F.silu(xBC)
+        x, dt, A, B, C = self._ssm_inputs(xBC, dt_raw)
+        la, par = _decay_logs(dt, A, self.neg_eig)
+        a = torch.exp(la) * (1 - 2 * par) if self.neg_eig else torch.exp(la)  # (b, h)
+        acc = _acc(u_t.dtype)
+        Bh = B.repeat_interleave(self.nheads // self.ngroups, dim=1).to(acc)
+        Ch = C.repeat_interleave(self.nheads // self.ngroups, dim=1).to(acc)
+        S = a[..., None, None] * S + (dt[..., None] * x.to(acc))[..., None] * Bh[:, :, None, :]
+        y = torch.einsum("bhpn,bhn->bhp", S, Ch) + self.D.to(acc)[:, None] * x.to(acc)
+        y = self.norm(y.flatten(-2).to(u_t.dtype), z)
+        return self.out_proj(y), (conv_state, S)

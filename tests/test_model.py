@@ -1,0 +1,158 @@
+"""Mini-JMamba: SSD maths, streaming, parameter counts, training, decode, resume."""
+
+import json
+
+import pytest
+import torch
+
+from jericho_cli.model.mini_jmamba import MiniJMamba, ModelConfig
+from jericho_cli.model.ssd import Mamba2Layer, ssd_chunked, ssd_recurrent
+
+
+def _inputs(b=2, l=77, h=4, p=8, g=2, n=16, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    f = lambda *s: torch.randn(*s, generator=gen, dtype=torch.float64)  # noqa: E731
+    return dict(x=f(b, l, h, p), dt=torch.rand(b, l, h, generator=gen, dtype=torch.float64) * 0.5,
+                A=-torch.rand(h, generator=gen, dtype=torch.float64) * 4, B=f(b, l, g, n), C=f(b, l, g, n),
+                D=f(h), initial_state=f(b, h, p, n))
+
+
+@pytest.mark.parametrize("neg_eig", [False, True])
+@pytest.mark.parametrize("chunk,length", [(8, 77), (16, 50), (64, 33), (32, 96), (128, 5)])
+def test_chunked_equals_recurrence_forward_and_gradients(chunk, length, neg_eig):
+    args = _inputs(l=length)
+    for v in args.values():
+        v.requires_grad_(True)
+    y0, s0 = ssd_recurrent(**args, neg_eig=neg_eig)
+    y1, s1 = ssd_chunked(**args, chunk_size=chunk, neg_eig=neg_eig)
+    torch.testing.assert_close(y1, y0, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(s1, s0, rtol=1e-10, atol=1e-10)
+    w = torch.randn_like(y0)
+    g0 = torch.autograd.grad((y0 * w).sum() + s0.sum(), list(args.values()))
+    g1 = torch.autograd.grad((y1 * w).sum() + s1.sum(), list(args.values()))
+    for a, b in zip(g0, g1):
+        torch.testing.assert_close(b, a, rtol=1e-9, atol=1e-9)
+
+
+def test_negative_eigenvalues_flip_the_state_sign():
+    # a large step with neg_eig gives a ~ -1: an impulse alternates sign, as parity needs
+    x = torch.zeros(1, 6, 1, 1, dtype=torch.float64)
+    x[0, 0] = 1.0
+    ones = torch.ones(1, 6, 1, 1, dtype=torch.float64)
+    y, _ = ssd_chunked(x, torch.full((1, 6, 1), 50.0, dtype=torch.float64), -torch.ones(1, dtype=torch.float64),
+                       ones, ones, chunk_size=4, neg_eig=True)
+    assert torch.allclose(y[0, :, 0, 0] / 50.0, torch.tensor([1.0, -1, 1, -1, 1, -1], dtype=torch.float64))
+
+
+@pytest.mark.parametrize("kw", [{}, {"lti": True}, {"neg_eig": True}, {"ngroups": 2}])
+def test_streaming_step_equals_full_forward(kw):
+    torch.manual_seed(0)
+    m = Mamba2Layer(32, d_state=16, headdim=8, chunk_size=16, **kw).double()
+    u = torch.randn(2, 37, 32, dtype=torch.float64)
+    y, final = m(u, return_state=True)
+    state = m.init_state(2, dtype=torch.float64)
+    ys = []
+    for t in range(u.shape[1]):
+        o, state = m.step(u[:, t], state)
+        ys.append(o)
+    torch.testing.assert_close(torch.stack(ys, 1), y, rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(state[1], final, rtol=1e-10, atol=1e-10)
+
+
+def test_state_dict_matches_mamba_ssm_names_and_shapes():
+    m = Mamba2Layer(128, d_state=64, headdim=32, expand=2)
+    shapes = {k: tuple(v.shape) for k, v in m.state_dict().items()}
+    d_inner, nheads, conv_dim = 256, 8, 256 + 2 * 64
+    assert shapes == {"in_proj.weight": (2 * d_inner + 2 * 64 + nheads, 128), "conv1d.weight": (conv_dim, 1, 4),
+                      "conv1d.bias": (conv_dim,), "dt_bias": (nheads,), "A_log": (nheads,), "D": (nheads,),
+                      "norm.weight": (d_inner,), "out_proj.weight": (128, d_inner)}
+    dt = torch.nn.functional.softplus(m.dt_bias)
+    assert torch.all((dt > 9e-4) & (dt < 0.11))  # log-uniform init in [1e-3, 1e-1]
+    assert torch.all((-torch.exp(m.A_log) <= -1) & (-torch.exp(m.A_log) >= -16))
+
+
+def test_appendix_config_parameter_count(cli):
+    counts = MiniJMamba(ModelConfig.from_dict({"name": "appendix"})).parameter_counts()
+    assert 0.85e6 <= counts["total"] <= 0.95e6, counts
+    assert sum(1 for k in ModelConfig.from_dict({"name": "appendix"}).layers if k == "ssd") == 4
+    plan = ModelConfig.from_dict({"name": "plan"}).layers
+    assert plan.count("ssd") == 10 and plan.count("attn") == 2
+    res = cli("train", "--dry-run", "--set", "model.name=appendix")
+    assert res.exit_code == 0 and json.loads(res.stdout)["parameters"]["total"] == counts["total"]
+
+
+def test_output_path_is_continuous_audio():
+    m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2}))
+    torch.nn.init.normal_(m.out_head.weight, std=0.01)  # starts at zero (silence); give it a slope
+    wave = torch.randn(2, 8000) * 0.1
+    out = m(wave, torch.tensor([8000, 6000]))
+    audio = m.to_wave(out["log_mag"], n_iter=2)
+    assert audio.shape[0] == 2 and audio.shape[1] == (m.answer_frames(out["log_mag"]).shape[1] - 1) * 160
+    # gradients flow from the waveform back to the input projection (no discrete step in between)
+    audio.pow(2).mean().backward()
+    assert m.in_proj.weight.grad is not None and m.in_proj.weight.grad.abs().sum() > 0
+
+
+TINY = ["--set", "model.name=cpu_small", "--set", "model.downsample=2", "--set", "train.batch_size=4",
+        "--set", "train.val_n=4", "--set", "train.warmup=5", "--set", "data.mirror.iid_levels=[3,3]"]
+
+
+def test_training_reduces_the_loss(tmp_path, cli):
+    res = cli("train", "--out", tmp_path, "--quiet", *TINY, "--set", "train.steps=80", "--set", "train.val_every=20")
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in (tmp_path / "log" / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["spec_l1"] < rows[0]["spec_l1"] * 0.9
+    assert (tmp_path / "best.pt").exists() and (tmp_path / "last.pt").exists()
+
+
+def test_resume_continues_from_the_saved_step_with_identical_results(tmp_path, cli):
+    args = ["train", "--quiet", *TINY, "--set", "train.steps=20", "--set", "train.val_every=10"]
+    assert cli(*args, "--out", tmp_path / "a").exit_code == 0
+    assert cli(*args, "--out", tmp_path / "b", "--set", "train.stop_at=10").exit_code == 0  # stopped at 10
+    res = cli(*args, "--out", tmp_path / "b", "--resume")
+    assert res.exit_code == 0
+    log = (tmp_path / "b" / "log" / "train.log").read_text()
+    assert "resumed from" in log and "at step 10" in log
+    a = torch.load(tmp_path / "a" / "last.pt", weights_only=False)
+    b = torch.load(tmp_path / "b" / "last.pt", weights_only=False)
+    assert a["step"] == b["step"] == 20
+    for k in a["model"]:
+        torch.testing.assert_close(a["model"][k], b["model"][k], rtol=1e-4, atol=1e-5)
+
+
+def test_decode_writes_wavs_the_scorer_reads(tmp_path, cli):
+    assert cli("train", "--out", tmp_path / "exp", "--quiet", *TINY, "--set", "train.steps=2",
+               "--set", "train.val_every=2").exit_code == 0
+    assert cli("synth", "--task", "mirror", "--split", "test_iid", "--n", 5, "--out", tmp_path / "d",
+               "--quiet").exit_code == 0
+    res = cli("decode", "--ckpt", tmp_path / "exp" / "best.pt", tmp_path / "d", "--out", tmp_path / "dec",
+              "--quiet", "--batch-size", 2)
+    assert res.exit_code == 0, res.output
+    recs = [json.loads(x) for x in (tmp_path / "dec" / "manifest.jsonl").read_text().splitlines()]
+    assert len(recs) == 5 and all("aux_symbols" in r for r in recs)
+    res = cli("score", "--ref", tmp_path / "d", "--hyp", tmp_path / "dec", "--out", tmp_path / "s", "--quiet")
+    assert res.exit_code == 0, res.output  # an untrained model's audio is read and graded, not rejected
+    summary = json.loads((tmp_path / "s" / "summary.json").read_text())
+    assert summary["overall"]["count"] == 5 and "aux_exact_match" in summary["overall"]
+    bad = cli("decode", "--ckpt", tmp_path / "d" / "manifest.jsonl", tmp_path / "d", "--out", tmp_path / "x")
+    assert bad.exit_code == 1 and "not a usable jericho checkpoint" in bad.stderr
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA and mamba-ssm")
+def test_matches_mamba_ssm_kernels_on_gpu():
+    from jericho_cli.model.ssd import _mamba_ssm_scan
+
+    kernel = _mamba_ssm_scan()
+    if kernel is None:
+        pytest.skip("mamba-ssm not installed")
+    torch.manual_seed(0)
+    m = Mamba2Layer(128, d_state=64, headdim=32, chunk_size=64).cuda()
+    u = torch.randn(2, 300, 128, device="cuda", requires_grad=True)
+    y_gpu = m(u)
+    m.use_kernel = False
+    y_ref = m(u)
+    rel = ((y_gpu - y_ref).norm() / y_ref.norm()).item()
+    assert rel <= 1e-3
+    g1 = torch.autograd.grad(y_gpu.sum(), u)[0]
+    g2 = torch.autograd.grad(y_ref.sum(), u)[0]
+    assert ((g1 - g2).norm() / g2.norm()).item() <= 1e-3
