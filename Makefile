@@ -35,16 +35,18 @@ demo: install
 bench: install
 	$(BIN)/python benchmarks/bench.py | tee outputs/bench_cpu.md
 
-# ---- real file targets (the Mirror CPU recipe) ------------------------------------------
+# ---- real file targets (the Mirror CPU recipe; `make -j2 recipes/mirror/exp/mirror_cpu/RESULTS.md`) ----
 M = recipes/mirror
+E = $(M)/exp/mirror_cpu
+MIRROR_SETS = test_iid test_ood_length test_ood_symbol
 $(M)/data/mirror/%/manifest.jsonl: | install
 	cd $(M) && jericho synth --task mirror --split $* --n 200 --seed 7 --config conf/train_cpu.yaml --quiet --out data/mirror/$*
-$(M)/exp/mirror_cpu/best.pt: | install
-	cd $(M) && ./run.sh --stage 1 --stop-stage 1
-$(M)/exp/mirror_cpu/score_%/summary.json: $(M)/exp/mirror_cpu/best.pt $(M)/data/mirror/%/manifest.jsonl
-	cd $(M) && jericho decode --ckpt exp/mirror_cpu/best.pt data/mirror/$*/manifest.jsonl --quiet --out exp/mirror_cpu/decode_$* \
-	  && jericho score --ref data/mirror/$*/manifest.jsonl --hyp exp/mirror_cpu/decode_$*/manifest.jsonl --quiet --out exp/mirror_cpu/score_$*
-$(M)/exp/mirror_cpu/RESULTS.md: $(foreach s,test_iid test_ood_length test_ood_symbol,$(M)/exp/mirror_cpu/score_$(s)/summary.json)
+$(E)/best.pt: | install
+	$(M)/run.sh --stage 1 --stop-stage 1
+$(E)/score_mirror_%/summary.json: $(E)/best.pt $(M)/data/mirror/%/manifest.jsonl
+	cd $(M) && jericho decode --ckpt exp/mirror_cpu/best.pt data/mirror/$*/manifest.jsonl --quiet --out exp/mirror_cpu/decode_mirror_$* \
+	  && jericho score --ref data/mirror/$*/manifest.jsonl --hyp exp/mirror_cpu/decode_mirror_$*/manifest.jsonl --quiet --out exp/mirror_cpu/score_mirror_$*
+$(E)/RESULTS.md: $(foreach s,$(MIRROR_SETS),$(E)/score_mirror_$(s)/summary.json)
 	jericho report $^ > $@
 
 clean:

@@ -65,6 +65,8 @@ def synth(
     reverb: Optional[float] = typer.Option(None, help="add reverberation with this RT60 (s) to the inputs"),
     no_jitter: bool = typer.Option(False, help="render inputs without phase/frequency/duration jitter"),
     against: List[str] = typer.Option([], help="manifest(s) that must share no input sequence"),
+    control: Optional[str] = typer.Option(None, help="negative control on the inputs: phase_scramble "
+                                          "(magnitude kept), silence, noise"),
     quiet: bool = typer.Option(False, help="no progress bar"),
 ):
     """Synthesize a split of a task: input wavs, canonical answer wavs, manifest.jsonl."""
@@ -74,7 +76,7 @@ def synth(
     base = NO_JITTER if no_jitter else Variation()
     variation = Variation(**{**base.to_dict(), "snr_db": snr_db, "reverb_rt60": reverb})
     path = run(task, split, n, seed, out, data_config=config, codebook=codebook, domain=domain, jobs=jobs,
-               shard=shard, variation=variation, against=against, quiet=quiet)
+               shard=shard, variation=variation, against=against, control=control, quiet=quiet)
     typer.echo(str(path / "manifest.jsonl") if (path / "manifest.jsonl").exists() else str(path))
 
 

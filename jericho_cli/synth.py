@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from . import splits
 from .codebook import Codebook
+from .controls import CONTROLS, apply_control
 from .errors import JerichoError
 from .fileio import read_manifest, write_manifest, write_text_atomic, write_wav_atomic
 from .render import Variation, render
@@ -29,18 +30,23 @@ def parse_shard(shard: str | None) -> tuple[int, int]:
 
 
 def make_record(task: str, split: str, index: int, seed: int, cfg: dict, cb: Codebook,
-                variation: Variation, domain: str, out: Path) -> dict:
+                variation: Variation, domain: str, out: Path, control: str | None = None) -> dict:
     """Render one utterance (skipping wavs already on disk: a rerun resumes) and describe it."""
     ex = splits.draw(task, split, index, seed, cfg)
     uid = f"{task}-{split}-{index:06d}"
     audio, answer = f"wav/{uid}.wav", f"wav/{uid}.ans.wav"
     if not (out / audio).exists():
         rng = splits.example_rng(seed, task, split + "/audio", index)
-        write_wav_atomic(out / audio, render(ex.input, cb, domain, rng, variation), cb.sample_rate)
+        y = render(ex.input, cb, domain, rng, variation)
+        if control:  # negative control: same answer, altered input
+            y = apply_control(control, y, rng)
+        write_wav_atomic(out / audio, y, cb.sample_rate)
     if not (out / answer).exists():
         write_wav_atomic(out / answer, render(ex.target, cb, domain), cb.sample_rate)
     meta = {"length": ex.meta.pop("length"), "difficulty": ex.meta.pop("difficulty"),
             "domain": domain, "seed": seed, "snr_db": variation.snr_db, **ex.meta}
+    if control:
+        meta["control"] = control
     return {"id": uid, "task": task, "split": split, "audio": audio, "target_audio": answer,
             "input": ex.input, "target": ex.target, "meta": meta}
 
@@ -52,7 +58,7 @@ def _work(args):
 
 def synth(task: str, split: str, n: int, seed: int, out: str, *, data_config=None, codebook=None,
           domain: str = "tone", jobs: int = 1, shard: str | None = None, variation: Variation = Variation(),
-          against: list[str] = (), quiet: bool = False) -> Path:
+          against: list[str] = (), control: str | None = None, quiet: bool = False) -> Path:
     splits.check_task_split(task, split)
     if n <= 0:
         raise JerichoError(f"--n must be positive, got {n}")
@@ -66,7 +72,9 @@ def synth(task: str, split: str, n: int, seed: int, out: str, *, data_config=Non
     chunks = [indices[j:j + 64] for j in range(0, len(indices), 64)]
     records = []
     bar = tqdm(total=len(indices), desc=f"synth {task}/{split}", unit="utt", disable=quiet)
-    common = (cfg, cb, variation, domain, out_dir)
+    if control and control not in CONTROLS:
+        raise JerichoError(f"unknown --control {control!r} (one of {', '.join(CONTROLS)})")
+    common = (cfg, cb, variation, domain, out_dir, control)
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for recs in pool.map(_work, [(task, split, seed, c, *common) for c in chunks]):

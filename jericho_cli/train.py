@@ -26,9 +26,14 @@ from .model import losses
 from .model.mini_jmamba import MiniJMamba, ModelConfig
 from .render import Variation, render
 from .scorer import Scorer
+from .selector import SubjectSelector
 
 DEFAULT_TRAIN = {
-    "task": "mirror", "seed": 0, "steps": 3000, "batch_size": 16, "lr": 2e-3, "warmup": 200,
+    "task": "mirror",  # one task, or a list for multitask training with the subject selector
+    "mix": None,       # {task: weight}; default equal
+    "adaptive": False,  # subject selector: lagging tasks get more batches
+    "control": None,   # "shuffled_answers": negative control, answers of other examples
+    "seed": 0, "steps": 3000, "batch_size": 16, "lr": 2e-3, "warmup": 200,
     "weight_decay": 0.01, "grad_clip": 1.0, "val_every": 250, "val_n": 64, "manifest": None,
     "snr_db": None, "device": "auto", "amp": True,
     "stop_at": None,  # end this invocation at this step (a cluster time slot); --resume goes on
@@ -91,8 +96,8 @@ class Batches:
         if self.t["manifest"]:
             self.records = read_manifest(self.t["manifest"], required=("id", "audio", "target_audio", "target"))
 
-    def examples(self, step: int, max_level: int | None, rank: int = 0):
-        bs, seed, task = self.t["batch_size"], self.t["seed"], self.t["task"]
+    def examples(self, step: int, task: str, max_level: int | None, rank: int = 0):
+        bs, seed = self.t["batch_size"], self.t["seed"]
         out = []
         if self.records is not None:
             rng = np.random.default_rng([seed, rank, step])
@@ -105,8 +110,11 @@ class Batches:
             index = (step * bs + j) * max(1, int(os.environ.get("WORLD_SIZE", 1))) + rank
             ex = splits.draw(task, "train", index, seed, self.cfg["data"], max_level=max_level)
             rng = splits.example_rng(seed, task, "train/audio", index)
+            target = ex.target
+            if self.t["control"] == "shuffled_answers":  # the answer of an unrelated example
+                target = splits.draw(task, "train", index + 10 ** 9, seed, self.cfg["data"], max_level=max_level).target
             out.append((render(ex.input, self.cb, rng=rng, variation=self.variation),
-                        render(ex.target, self.cb), ex.target))
+                        render(target, self.cb), target))
         return out
 
 
@@ -141,32 +149,43 @@ def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
     return total, {k: v.item() for k, v in parts.items()}
 
 
+def task_list(t: dict) -> list[str]:
+    return [t["task"]] if isinstance(t["task"], str) else list(t["task"])
+
+
 class Validator:
-    """A fixed val set; exact match of the *scored output audio*, overall and up to a level."""
+    """A fixed val set per task; exact match of the *scored output audio*, overall and up to a level."""
 
     def __init__(self, cfg: dict, cb: Codebook):
         t = cfg["train"]
         self.cb, self.scorer = cb, Scorer(cb)
-        self.items = []
-        for i in range(t["val_n"]):
-            ex = splits.draw(t["task"], "val", i, t["seed"], cfg["data"])
-            rng = splits.example_rng(t["seed"], t["task"], "val/audio", i)
-            self.items.append((render(ex.input, cb, rng=rng, variation=Variation(snr_db=t["snr_db"])),
-                               ex.target, ex.meta["difficulty"]))
+        self.items = {}
+        for task in task_list(t):
+            self.items[task] = []
+            for i in range(t["val_n"]):
+                ex = splits.draw(task, "val", i, t["seed"], cfg["data"])
+                rng = splits.example_rng(t["seed"], task, "val/audio", i)
+                self.items[task].append((render(ex.input, cb, rng=rng, variation=Variation(snr_db=t["snr_db"])),
+                                         ex.target, ex.meta["difficulty"]))
 
-    def __call__(self, model, max_level=None, batch_size=32) -> dict:
+    def __call__(self, model, max_level: dict, batch_size=32) -> dict:
+        """{task: {exact, exact_upto_level, aux_exact}}."""
         model.eval()
-        hits, aux_hits = [], []
-        for s in range(0, len(self.items), batch_size):
-            chunk = self.items[s:s + batch_size]
-            audio, aux = answer(model, [c[0] for c in chunk], self.cb.alphabet)
-            for (_, target, level), y, a in zip(chunk, audio, aux):
-                hits.append((level, self.scorer.transcribe(y) == target))
-                aux_hits.append(a == target)
+        result = {}
+        for task, items in self.items.items():
+            hits, aux_hits = [], []
+            for s in range(0, len(items), batch_size):
+                chunk = items[s:s + batch_size]
+                audio, aux = answer(model, [c[0] for c in chunk], self.cb.alphabet)
+                for (_, target, level), y, a in zip(chunk, audio, aux):
+                    hits.append((level, self.scorer.transcribe(y) == target))
+                    aux_hits.append(a == target)
+            cap = max_level.get(task)
+            upto = [h for lv, h in hits if cap is None or lv <= cap]
+            result[task] = {"exact": float(np.mean([h for _, h in hits])),
+                            "exact_upto_level": float(np.mean(upto or [0])), "aux_exact": float(np.mean(aux_hits))}
         model.train()
-        upto = [h for lv, h in hits if max_level is None or lv <= max_level]
-        return {"exact": float(np.mean([h for _, h in hits])), "exact_upto_level": float(np.mean(upto or [0])),
-                "aux_exact": float(np.mean(aux_hits))}
+        return result
 
 
 def lr_at(step: int, t: dict) -> float:
@@ -221,15 +240,19 @@ def train(config: str | None, out: str, sets: list[str] = (), resume: bool = Fal
     other = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and not getattr(p, "_no_weight_decay", False))]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": t["weight_decay"]},
                              {"params": other, "weight_decay": 0.0}], lr=t["lr"], betas=(0.9, 0.98))
-    levels = splits.split_levels(t["task"], "train", cfg["data"])
+    tasks = task_list(t)
+    levels = {task: splits.split_levels(task, "train", cfg["data"]) for task in tasks}
     cur = t["curriculum"]
-    state = {"step": 0, "best": -1.0, "max_level": (cur["start"] or levels[0]) if cur["enabled"] else None}
+    selector = SubjectSelector(t["mix"] or {task: 1.0 for task in tasks}, adaptive=t["adaptive"], seed=t["seed"])
+    state = {"step": 0, "best": -1.0, "selector": selector.state(),
+             "max_level": {task: (cur["start"] or lv[0]) if cur["enabled"] else None for task, lv in levels.items()}}
     last = out_dir / "last.pt"
     if resume and last.exists():
         ck = torch.load(last, map_location=device, weights_only=False)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["optimizer"])
         state = ck["state"]
+        selector.load(state["selector"])
         log.info(f"resumed from {last} at step {state['step']}")
     elif resume:
         log.info(f"--resume: no {last}, starting fresh")
@@ -254,7 +277,8 @@ def train(config: str | None, out: str, sets: list[str] = (), resume: bool = Fal
         step = state["step"]
         for g in opt.param_groups:
             g["lr"] = lr_at(step, t)
-        exs = batches.examples(step, state["max_level"], rank)
+        task = selector.pick(step)
+        exs = batches.examples(step, task, state["max_level"][task], rank)
         batch = make_targets(model, exs, device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             loss, parts = compute_loss(net, batch, [[sym_index[s] for s in e[2]] for e in exs], t["loss"])
@@ -266,18 +290,26 @@ def train(config: str | None, out: str, sets: list[str] = (), resume: bool = Fal
         window.append(parts)
         bar.update(1)
         if rank == 0 and (state["step"] % t["val_every"] == 0 or state["step"] == end):
-            v = validate(model, state["max_level"])
-            mean = {k: float(np.mean([w[k] for w in window])) for k in window[0]}
+            per_task = validate(model, state["max_level"])
+            v = {k: float(np.mean([r[k] for r in per_task.values()])) for k in ("exact", "aux_exact")}
+            selector.update({task: r["exact"] for task, r in per_task.items()})
+            state["selector"] = selector.state()
+            mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in window[0]}
             window = []
             rec = {"step": state["step"], "lr": lr_at(step, t), "max_level": state["max_level"], **mean,
                    **{"val_" + k: x for k, x in v.items()}, "elapsed_s": round(time.time() - t0, 1)}
+            if len(tasks) > 1:
+                rec["val_by_task"] = per_task
+                rec["mix"] = selector.probs()
             log.info(json.dumps(rec))
             with open(out_dir / "log" / "metrics.jsonl", "a") as f:
                 f.write(json.dumps(rec) + "\n")
-            if cur["enabled"] and state["max_level"] < levels[-1] and v["exact_upto_level"] >= cur["threshold"]:
-                state["max_level"] = min(levels[-1], state["max_level"] + 1)
-                log.info(f"curriculum: max level -> {state['max_level']}")
-            full = state["max_level"] is None or state["max_level"] >= levels[-1]
+            for task, r in per_task.items():
+                lv = state["max_level"][task]
+                if cur["enabled"] and lv < levels[task][-1] and r["exact_upto_level"] >= cur["threshold"]:
+                    state["max_level"][task] = lv + 1
+                    log.info(f"curriculum: {task} max level -> {lv + 1}")
+            full = all(lv is None or lv >= levels[task][-1] for task, lv in state["max_level"].items())
             if full and v["exact"] >= state["best"]:
                 state["best"] = v["exact"]
                 checkpoint(out_dir / "best.pt")
