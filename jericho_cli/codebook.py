@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from .errors import JerichoError
+from .fileio import read_yaml
 
 DEFAULT_CODEBOOK = Path(__file__).with_name("codebook.yaml")
 
@@ -29,12 +29,7 @@ class Codebook:
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Codebook":
         path = Path(path) if path else DEFAULT_CODEBOOK
-        if not path.exists():
-            raise JerichoError("codebook not found", str(path))
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise JerichoError(f"bad YAML ({str(exc).splitlines()[0]})", str(path)) from None
+        raw = read_yaml(path, "codebook")
         return cls.from_dict(raw, source=str(path))
 
     @classmethod

@@ -89,6 +89,22 @@ def read_wav(path: str | os.PathLike, sample_rate: int, *, resample: bool = Fals
     return audio
 
 
+def read_yaml(path: str | os.PathLike, what: str = "file") -> dict:
+    """A YAML mapping from a file, or a one-line JerichoError."""
+    import yaml
+
+    p = Path(path)
+    if not p.exists():
+        raise JerichoError(f"{what} not found", str(p))
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise JerichoError(f"bad YAML ({str(exc).splitlines()[0]})", str(p)) from None
+    if not isinstance(raw, dict):
+        raise JerichoError("expected a YAML mapping", str(p))
+    return raw
+
+
 # ----------------------------------------------------------------------------------- manifests
 
 CORE_FIELDS = ("id", "task", "split", "audio", "target_audio", "input", "target")

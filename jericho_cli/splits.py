@@ -14,10 +14,10 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from . import tasks
 from .errors import JerichoError
+from .fileio import read_yaml
 
 DEFAULT_DATA_CONFIG: dict = {
     "pools": {"train": 80, "val": 10, "test": 10},  # percent of the hashed input space
@@ -47,13 +47,7 @@ def deep_merge(base: dict, over: dict) -> dict:
 def load_data_config(path: str | Path | None) -> dict:
     if not path:
         return copy.deepcopy(DEFAULT_DATA_CONFIG)
-    p = Path(path)
-    if not p.exists():
-        raise JerichoError("data config not found", str(p))
-    try:
-        raw = yaml.safe_load(p.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise JerichoError(f"bad YAML ({str(exc).splitlines()[0]})", str(p)) from None
+    raw = read_yaml(path, "data config")
     raw = raw.get("data", raw)  # accept a whole train config too
     return deep_merge(DEFAULT_DATA_CONFIG, raw)
 

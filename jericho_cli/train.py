@@ -21,7 +21,7 @@ from . import splits
 from .codebook import Codebook
 from .decode import answer, pad_batch
 from .errors import JerichoError
-from .fileio import atomic_path, read_manifest, read_wav, resolve, write_text_atomic
+from .fileio import read_yaml, atomic_path, read_manifest, read_wav, resolve, write_text_atomic
 from .model import losses
 from .model.mini_jmamba import MiniJMamba, ModelConfig
 from .render import Variation, render
@@ -45,13 +45,7 @@ DEFAULT_TRAIN = {
 def load_config(path: str | None, sets: list[str] = ()) -> dict:
     raw = {}
     if path:
-        p = Path(path)
-        if not p.exists():
-            raise JerichoError("config not found", str(p))
-        try:
-            raw = yaml.safe_load(p.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise JerichoError(f"bad YAML ({str(exc).splitlines()[0]})", str(p)) from None
+        raw = read_yaml(path, "config")
     cfg = {"model": {"name": "appendix"}, "data": {}, "train": {}}
     cfg = splits.deep_merge(cfg, raw)
     for s in sets:

@@ -159,7 +159,6 @@ class MiniJMamba(nn.Module):
 
         out["log_mag"] (b, A, k*bins) per answer step, out["ctc"] (b, A, V+1), out["ans_steps"] (b,).
         """
-        b = wave.shape[0]
         h = self.in_proj(self._stack(self._features(wave)))  # (b, T_in_max, d)
         t_in = self.input_steps(n_samples).clamp(max=h.shape[1])
         t_ans = self.answer_steps(t_in) if ans_steps is None else ans_steps

@@ -7,16 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 task=bracket
-stage=0
 stop_stage=5
-conf=conf/train_cpu.yaml
 exp=exp/bracket_cpu
-data=data
-n_test=200
-seed=7
-nj=2
-device=auto
 sets="bracket/test_iid bracket/test_ood_length bracket/diag_equal_count"
-ablations="no_attention no_ctc conv_frontend downsample1 no_curriculum"
 
-. ../utils/recipe.sh
+. ../utils/recipe.sh "$@"

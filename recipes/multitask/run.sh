@@ -7,16 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 task=multitask
-stage=0
 stop_stage=5
-conf=conf/train_cpu.yaml
 exp=exp/multitask_cpu
-data=data
-n_test=200
-seed=7
-nj=2
-device=auto
 sets="mirror/test_iid mirror/test_ood_length mirror/test_ood_symbol bracket/test_iid bracket/test_ood_length bracket/diag_equal_count mod/test_iid mod/test_ood_length mod/test_ood_compose mod/diag_two_digit_rem"
-ablations="no_attention no_ctc conv_frontend downsample1 no_curriculum"
 
-. ../utils/recipe.sh
+. ../utils/recipe.sh "$@"

@@ -1,10 +1,21 @@
-# Shared stages of a task recipe (sourced by recipes/<task>/run.sh after it sets its defaults).
+# Shared stages of a task recipe (sourced by recipes/<task>/run.sh after it sets task, exp, sets).
 #  0 synth test splits   1 train   2 decode   3 score   4 report
 #  5 negative controls on the inputs (phase-scrambled, silence, noise): decode + score with the model
 #  6 shuffled-answer training control (a second model; must fall to chance)
 #  7 ablations (one model each; see $ablations)
+# options common to every recipe (each can be given as --name value)
+stage=${stage:-0}
+stop_stage=${stop_stage:-5}
+conf=${conf:-conf/train_cpu.yaml}
+data=${data:-data}
+n_test=${n_test:-200}
+seed=${seed:-7}
+nj=${nj:-2}
+device=${device:-auto}
+ablations=${ablations:-"no_attention no_ctc conv_frontend downsample1 no_curriculum"}
+
 . ./cmd.sh
-. ../utils/parse_options.sh
+. ../utils/parse_options.sh "$@"
 . ../utils/run_cmd.sh
 
 train_task_opt="--set train.task=$task"  # multitask: tasks come from the config
