@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +79,8 @@ def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, ba
             uid, _, ref = items[i]
             rel = f"wav/{uid.replace('/', '__')}.wav"
             write_wav_atomic(out_dir / rel, y, cb.sample_rate)
-            rec = {"id": uid, "audio": rel, "aux_symbols": a}
+            rec = {"id": uid, "audio": rel, "aux_symbols": a,
+                   "input_audio": os.path.relpath(Path(items[i][1]).resolve(), out_dir.resolve())}
             for f in ("task", "split"):
                 if f in ref:
                     rec[f] = ref[f]

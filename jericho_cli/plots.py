@@ -33,19 +33,26 @@ def plot_accuracy_vs_length(summaries: dict[str, dict], path: Path) -> None:
 
 
 def plot_spectrograms(manifest: str, path: Path, index: int = 0, sample_rate: int = 16000) -> None:
-    """Spectrogram of the first utterance's input and its answer (or the model's output)."""
+    """Spectrogram of one utterance: what was heard and the answer.
+
+    A synth manifest gives input + canonical answer; a decode manifest gives the model's input and
+    the model's own answer (with its auxiliary CTC symbols in the title).
+    """
     rec = read_manifest(manifest)[index]
-    panels = [("input", resolve(rec, "audio"))]
-    if rec.get("target_audio"):
-        panels.append(("answer", resolve(rec, "target_audio")))
+    if rec.get("input_audio"):  # decode manifest
+        panels = [("model input", resolve(rec, "input_audio"), ""),
+                  ("model answer", resolve(rec, "audio"), "aux CTC: " + " ".join(rec.get("aux_symbols", [])))]
+    else:
+        panels = [("input", resolve(rec, "audio"), " ".join(rec.get("input", [])))]
+        if rec.get("target_audio"):
+            panels.append(("answer", resolve(rec, "target_audio"), " ".join(rec.get("target", []))))
     fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.6 * len(panels)), squeeze=False)
-    for ax, (label, wav) in zip(axes[:, 0], panels):
+    for ax, (label, wav, text) in zip(axes[:, 0], panels):
         y = read_wav(wav, sample_rate)
         y = y + 1e-6 * np.random.default_rng(0).standard_normal(len(y))  # digital silence -> dark, not blank
         ax.specgram(y, NFFT=512, Fs=sample_rate, noverlap=384, cmap="magma", vmin=-120)
         ax.set_ylabel("Hz")
-        ax.set_title(f"{rec['id']} {label}: {' '.join(rec.get('input' if label == 'input' else 'target', []))}",
-                     fontsize=9)
+        ax.set_title(f"{rec['id']} {label}: {text}", fontsize=9)
     axes[-1, 0].set_xlabel("seconds")
     _save(fig, path)
 

@@ -194,13 +194,14 @@ def save_checkpoint(path: Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
-def setup_logging(out: Path, quiet: bool) -> logging.Logger:
+def setup_logging(out: Path) -> logging.Logger:
+    """Log lines to OUT/log/train.log and stderr (--quiet only hides the progress bar)."""
     log = logging.getLogger(f"jericho.train.{out}")
     log.setLevel(logging.INFO)
     log.handlers.clear()
     (out / "log").mkdir(parents=True, exist_ok=True)
     fmt = logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S")
-    for h in [logging.FileHandler(out / "log" / "train.log")] + ([] if quiet else [logging.StreamHandler(sys.stderr)]):
+    for h in [logging.FileHandler(out / "log" / "train.log"), logging.StreamHandler(sys.stderr)]:
         h.setFormatter(fmt)
         log.addHandler(h)
     return log
@@ -219,7 +220,7 @@ def train(config: str | None, out: str, sets: list[str] = (), resume: bool = Fal
         return {"parameters": counts, "config": cfg}
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    log = setup_logging(out_dir, quiet)
+    log = setup_logging(out_dir)
     world, rank = int(os.environ.get("WORLD_SIZE", 1)), int(os.environ.get("RANK", 0))
     device = pick_device(t["device"])
     if world > 1:  # launched by torchrun
