@@ -14,7 +14,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# torch first, pinned: the CPU build lies on disk here; an open range would pull CUDA wheels
-	$(BIN)/pip install -q torch==2.13.0 || $(BIN)/pip install -q "torch>=2.1,<2.14" --index-url https://download.pytorch.org/whl/cpu
+	$(BIN)/pip install -q torch==2.13.0 || $(BIN)/pip install -q "torch>=2.1,<2.14"
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 

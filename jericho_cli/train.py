@@ -286,7 +286,8 @@ def train(config: str | None, out: str, sets: list[str] = (), resume: bool = Fal
         bar.update(1)
         if rank == 0 and (state["step"] % t["val_every"] == 0 or state["step"] == end):
             per_task = validate(model, state["max_level"])
-            v = {k: float(np.mean([r[k] for r in per_task.values()])) for k in ("exact", "aux_exact")}
+            v = {k: float(np.mean([r[k] for r in per_task.values()]))
+                 for k in ("exact", "exact_upto_level", "aux_exact")}
             selector.update({task: r["exact"] for task, r in per_task.items()})
             state["selector"] = selector.state()
             mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in window[0]}
