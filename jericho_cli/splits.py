@@ -9,6 +9,7 @@ training data, including data generated on the fly during `jericho train`, with 
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import zlib
 from pathlib import Path
@@ -86,7 +87,18 @@ def split_levels(task: str, split: str, cfg: dict) -> list[int]:
     return list(range(lo, hi + 1))
 
 
-def _generate(rng, task: str, split: str, level: int, cfg: dict) -> tasks.Example:
+@functools.lru_cache(maxsize=None)
+def _bracket_classes(n: int, split: str, pools: tuple) -> frozenset:
+    """Which answers (V, X) the split's pool holds at length n: tiny lengths may lack one, and a
+    split that then drew only the other would hand a model a length shortcut."""
+    if n > 14:
+        return frozenset("VX")
+    pool = dict(pools)
+    seqs = (["(" if (m >> i) & 1 else ")" for i in range(n)] for m in range(2 ** n))
+    return frozenset("V" if tasks.is_dyck(s) else "X" for s in seqs if in_pool(s, split, pool))
+
+
+def _generate(rng, task: str, split: str, level: int, cfg: dict, klass: str | None = None) -> tasks.Example:
     c = cfg[task]
     if task == "mirror":
         if split == "test_ood_symbol":
@@ -94,7 +106,7 @@ def _generate(rng, task: str, split: str, level: int, cfg: dict) -> tasks.Exampl
                                 must_include=c["ood_symbols"])
         return tasks.mirror(rng, level, c, alphabet=c["train_symbols"])
     if task == "bracket":
-        return tasks.bracket(rng, level, c, force="equal_count" if split == "diag_equal_count" else None)
+        return tasks.bracket(rng, level, c, force="equal_count" if split == "diag_equal_count" else klass)
     if task == "mod":
         if split == "test_ood_compose":
             steps = int(c["compose_steps"])
@@ -122,10 +134,15 @@ def draw(task: str, split: str, index: int, seed: int, cfg: dict, max_level: int
     levels = split_levels(task, split, cfg)
     if max_level is not None:
         levels = [lv for lv in levels if lv <= max_level] or levels[:1]
+    klass = None
+    if task == "bracket" and split != "diag_equal_count":  # answer first, then lengths holding both
+        klass = "valid" if rng.random() < 0.5 else "invalid"
+        pools = tuple(sorted(cfg["pools"].items()))
+        levels = [lv for lv in levels if _bracket_classes(lv + lv % 2, split, pools) == {"V", "X"}] or levels
     for _ in range(100):
         level = levels[int(rng.integers(len(levels)))]
         for _ in range(100):
-            ex = _generate(rng, task, split, level, cfg)
+            ex = _generate(rng, task, split, level, cfg, klass)
             if in_pool(ex.input, split, cfg["pools"]):
                 ex.meta.update(length=len(ex.input), difficulty=level)
                 if split.startswith("diag_"):

@@ -72,14 +72,14 @@ def bracket(rng, level: int, cfg: dict, *, force: str | None = None) -> Example:
     """Dyck-1 balanced or not, answer V / X; lengths are even so length says nothing.
 
     Invalid cases: half keep equal counts of '(' and ')' in a wrong order (a counting shortcut
-    fails on them), half flip one bracket of a valid sequence (off by one pair). `force` =
-    'equal_count' draws only the first kind (the diagnostic subset).
+    fails on them), half flip one bracket of a valid sequence (off by one pair). `force`: 'valid',
+    'invalid', or 'equal_count' (only the first invalid kind: the diagnostic subset).
     """
     n = int(level) + int(level) % 2
-    want_valid = force is None and rng.random() < 0.5
+    want_valid = force == "valid" or (force is None and rng.random() < 0.5)
     if want_valid:
         seq = _random_dyck(rng, n)
-    elif force == "equal_count" or rng.random() < 0.5:
+    elif force == "equal_count" or rng.random() < 0.5:  # force "invalid": either kind
         while True:
             seq = ["("] * (n // 2) + [")"] * (n // 2)
             rng.shuffle(seq)

@@ -173,3 +173,18 @@ def test_report_tables_and_plots(tmp_path, cli):
     csv = cli("report", s, "--format", "csv", "--by", "none").stdout.splitlines()
     assert csv[0].startswith("run,task,split,n,exact_match") and csv[1].endswith(",0,0,0")
     assert "\\toprule" in cli("report", s, "--format", "latex").stdout
+
+
+def test_bracket_splits_are_balanced_at_every_length():
+    """A split must not hold only one answer at some length (a length shortcut), even where the
+    hashed pool is tiny (length 4 has 2 valid sequences)."""
+    from collections import Counter
+
+    for split in ("train", "val", "test_iid", "test_ood_length"):
+        c = Counter()
+        for i in range(600):
+            ex = splits.draw("bracket", split, i, 3, splits.DEFAULT_DATA_CONFIG)
+            c[(len(ex.input), ex.target[0])] += 1
+        for n in {n for n, _ in c}:
+            v, x = c[(n, "V")], c[(n, "X")]
+            assert v and x and 0.3 < v / (v + x) < 0.7, (split, n, v, x)
