@@ -70,7 +70,7 @@ def test_multitask_training_runs_and_logs_per_task(tmp_path, cli):
     res = cli("train", "--out", tmp_path, "--quiet", "--set", "model.name=cpu_small", "--set", "model.downsample=2",
               "--set", "train.task=[mirror,bracket,mod]", "--set", "train.adaptive=true", "--set", "train.steps=6",
               "--set", "train.val_every=3", "--set", "train.val_n=2", "--set", "train.batch_size=2",
-              "--set", "data.mirror.iid_levels=[3,3]", "--set", "data.bracket.iid_levels=[4,4]",
+              "--set", "data.mirror.iid_levels=[3,3]", "--set", "data.bracket.iid_levels=[4,8]",
               "--set", "train.curriculum.enabled=true")
     assert res.exit_code == 0, res.output
     rows = [json.loads(x) for x in (tmp_path / "log" / "metrics.jsonl").read_text().splitlines()]
