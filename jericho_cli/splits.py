@@ -81,6 +81,8 @@ def split_levels(task: str, split: str, cfg: dict) -> list[int]:
     if task == "bracket":
         return [n for n in range(lo, hi + 1) if n % 2 == 0]
     if split == "diag_two_digit_rem":
+        if c["divisor_digits"] < 2:
+            raise JerichoError("diag_two_digit_rem needs divisors of 2 digits (data config mod.divisor_digits >= 2)")
         lo = max(lo, 2)
     if split in ("diag_a_eq_b", "diag_a_lt_b"):
         hi = min(hi, c["divisor_digits"])
