@@ -107,9 +107,6 @@ def read_yaml(path: str | os.PathLike, what: str = "file") -> dict:
 
 # ----------------------------------------------------------------------------------- manifests
 
-CORE_FIELDS = ("id", "task", "split", "audio", "target_audio", "input", "target")
-
-
 def read_manifest(path: str | os.PathLike, required: Iterable[str] = ("id", "audio")) -> list[dict]:
     """Read a JSON Lines manifest ('-' = stdin). Audio paths are resolved against its folder.
 

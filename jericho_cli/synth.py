@@ -17,7 +17,7 @@ from .render import Variation, render
 
 
 def parse_shard(shard: str | None) -> tuple[int, int]:
-    """'i/N' (1-based, like Kaldi's JOB=1:N) -> (i, N). Also reads $JOB/$NJOBS style via caller."""
+    """'i/N' (1-based, like Kaldi's JOB=1:N) -> (i, N)."""
     if not shard:
         return 1, 1
     try:
