@@ -62,12 +62,19 @@ class Scorer:
         for i, s in enumerate(self.syms):
             for f in codebook.symbols[s]:
                 self.sym_bands[i, int(np.argmin(np.abs(self.freqs - f)))] = 1.0 / len(codebook.symbols[s])
+        self._bands_cache: dict[int, np.ndarray] = {}
         self.frame_bands = self._band_matrix(self.cfg.n_fft)
         # reference: band energy of a full-scale sine in one frame
         window = np.hanning(self.win)
         self.ref_energy = (np.sum(window) / 2) ** 2
 
     def _band_matrix(self, n_fft: int) -> np.ndarray:
+        """(bands, bins) membership for an FFT size; cached, since every segment asks for one."""
+        if n_fft not in self._bands_cache:
+            self._bands_cache[n_fft] = self._make_band_matrix(n_fft)
+        return self._bands_cache[n_fft]
+
+    def _make_band_matrix(self, n_fft: int) -> np.ndarray:
         bins = np.fft.rfftfreq(n_fft, 1 / self.cb.sample_rate)
         m = (bins[None, :] >= self.lo[:, None]) & (bins[None, :] < self.hi[:, None])
         # a band narrower than a bin still gets its nearest bin
