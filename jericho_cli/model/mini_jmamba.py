@@ -153,8 +153,7 @@ class MiniJMamba(nn.Module):
         return x.reshape(x.shape[0], x.shape[1] // k, -1)
 
     # ------------------------------------------------------------------ forward
-    def forward(self, wave: torch.Tensor, n_samples: torch.Tensor, ans_steps: torch.Tensor | None = None,
-                return_hidden: bool = False) -> dict:
+    def forward(self, wave: torch.Tensor, n_samples: torch.Tensor, ans_steps: torch.Tensor | None = None) -> dict:
         """wave (b, n) zero-padded, n_samples (b,). Returns answer log-magnitude frames and CTC logits.
 
         out["log_mag"] (b, A, k*bins) per answer step, out["ctc"] (b, A, V+1), out["ans_steps"] (b,).
@@ -168,18 +167,13 @@ class MiniJMamba(nn.Module):
         h = torch.nn.functional.pad(h, (0, 0, 0, max(0, total - h.shape[1])))[:, :total]
         x = torch.where(is_in[..., None], h, self.answer_embed.to(h.dtype))
         pos = torch.where(is_in, t, t - t_in[:, None])
-        hidden = []
         for block in self.blocks:
             x = block(x, pos)
-            if return_hidden:
-                hidden.append(x)
         x = self.norm(x)
         A = int(t_ans.max())
         idx = (t_in[:, None] + torch.arange(A, device=wave.device)[None]).clamp(max=total - 1)
         ans = torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
         out = {"log_mag": self.out_head(ans), "ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
-        if return_hidden:
-            out["hidden"] = hidden
         return out
 
     def answer_frames(self, log_mag: torch.Tensor) -> torch.Tensor:
