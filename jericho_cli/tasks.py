@@ -104,12 +104,54 @@ def _number(rng, digits: int) -> int:
     return int(rng.integers(lo, 10 ** digits))
 
 
+def _divisor(rng, max_bd: int, above: int) -> int | None:
+    """A divisor of 1..max_bd digits (digit count uniform, then value uniform) greater than `above`."""
+    counts = [d for d in range(1, max_bd + 1) if 10 ** d - 1 > above]
+    if not counts:
+        return None
+    d = int(counts[int(rng.integers(len(counts)))])
+    return int(rng.integers(max(above + 1, 1 if d == 1 else 10 ** (d - 1)), 10 ** d))
+
+
+def _congruent(rng, r: int, b: int, lo: int, hi: int) -> int | None:
+    """A uniformly drawn v in [lo, hi] with v % b == r (v > b where possible, so that the step is
+    not a no-op that hands the answer over as a copy of its input), or None when there is none."""
+    k_lo, k_hi = max(-(-(lo - r) // b), 0), (hi - r) // b
+    if k_hi >= 1:
+        k_lo = max(k_lo, 1)
+    return None if k_lo > k_hi else r + b * int(rng.integers(k_lo, k_hi + 1))
+
+
+def _balanced_operands(rng, digits: int, max_bd: int, steps: int, two_digit: bool) -> list[int] | None:
+    """Operands whose final remainder was drawn first: remainder digit count uniform over what the
+    divisors allow, value uniform within it. Drawing A and B uniformly instead makes about half of
+    all answers 0 (and 60% with two steps), so a model answering "0" to everything looks half right.
+    Built backwards: last divisor > remainder, each earlier remainder congruent to the next one."""
+    lo_a, hi_a = (0 if digits == 1 else 10 ** (digits - 1)), 10 ** digits - 1
+    r_hi = min(hi_a, 10 ** max_bd - 2)  # a remainder is below its divisor
+    n_digits = 2 if two_digit else int(rng.integers(1, len(str(r_hi)) + 1))
+    r = int(rng.integers(0 if n_digits == 1 else 10 ** (n_digits - 1), min(10 ** n_digits - 1, r_hi) + 1))
+    divisors, cur = [], r
+    for i in range(steps, 0, -1):
+        b = _divisor(rng, max_bd, cur)
+        if b is None:
+            return None
+        divisors.insert(0, b)
+        # the value before this step: the dividend A itself, or a remainder below some divisor
+        lo, hi = (lo_a, hi_a) if i == 1 else (0, 10 ** max_bd - 2)
+        cur = _congruent(rng, cur, b, lo, hi)
+        if cur is None:
+            return None
+    return [cur] + divisors
+
+
 def mod(rng, level: int, cfg: dict, *, steps: int, case: str | None = None) -> Example:
     """`A % B [% C ...]` with `steps` operators; answer = the remainder's digits.
 
     level = digits of A; divisors have 1..cfg['divisor_digits'] digits (never more than A), never 0.
     `case` forces a diagnostic: 'a_lt_b', 'a_eq_b', 'b_eq_1', 'two_digit_rem'. Without it, edge
-    cases still occur naturally and with a small extra probability (cfg['edge_prob']).
+    cases still occur naturally and with a small extra probability (cfg['edge_prob']). Unless
+    cfg['balance_remainders'] is false, the remainder is drawn first (see _balanced_operands).
     """
     digits = int(level)
     max_bd = max(1, min(int(cfg.get("divisor_digits", 2)), digits))
@@ -118,9 +160,16 @@ def mod(rng, level: int, cfg: dict, *, steps: int, case: str | None = None) -> E
         case = _pick(rng, ("a_lt_b", "a_eq_b", "b_eq_1") if digits <= max_bd else ("b_eq_1",))
     if case in ("a_eq_b", "a_lt_b"):  # B >= A must stay a divisor of the allowed size
         digits = min(digits, max_bd)
+    balanced = cfg.get("balance_remainders", True) and case in (None, "two_digit_rem")
     for _ in range(10000):
-        a = _number(rng, digits)
-        divisors = [max(1, _number(rng, int(rng.integers(1, max_bd + 1)))) for _ in range(steps)]
+        if balanced:
+            operands = _balanced_operands(rng, digits, max_bd, steps, case == "two_digit_rem")
+            if operands is None:
+                continue
+            a, divisors = operands[0], operands[1:]
+        else:
+            a = _number(rng, digits)
+            divisors = [max(1, _number(rng, int(rng.integers(1, max_bd + 1)))) for _ in range(steps)]
         if case == "a_eq_b":
             if a == 0:
                 continue

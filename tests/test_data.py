@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from jericho_cli import splits, tasks
 
@@ -38,6 +39,31 @@ def test_mod_generator_answers_and_edge_cases():
     two = tasks.mod(rng, 3, {"divisor_digits": 2}, steps=1, case="two_digit_rem")
     assert len(two.target) == 2
 
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_mod_remainders_are_balanced(steps):
+    """Uniform A and B make ~half the answers 0; drawing the remainder first spreads them out, every
+    step stays a real reduction where the digits allow, and the unbalanced generator is still there."""
+    rng = np.random.default_rng(steps)
+    cfg = {"divisor_digits": 1, "edge_prob": 0.0}
+    exs = [tasks.mod(rng, 2, cfg, steps=steps) for _ in range(2700)]
+    counts = np.bincount([e.meta["remainder"] for e in exs], minlength=9)
+    assert len(counts) == 9 and counts.min() > 200 and counts.max() < 400  # 300 each expected
+    assert all(e.meta["operands"][0] > e.meta["operands"][1] for e in exs)
+    for e in exs:
+        r = e.meta["operands"][0]
+        for b in e.meta["operands"][1:]:
+            assert 1 <= b <= 9
+            r %= b
+        assert r == e.meta["remainder"] and 10 <= e.meta["operands"][0] <= 99
+    plain = [tasks.mod(rng, 2, {**cfg, "balance_remainders": False}, steps=steps).meta["remainder"]
+             for _ in range(2000)]
+    assert plain.count(0) > 0.35 * len(plain)
+    # two-digit divisors: one- and two-digit remainders about equally often
+    two = [tasks.mod(rng, 3, {"divisor_digits": 2, "edge_prob": 0.0}, steps=steps).meta["remainder"]
+           for _ in range(1000)]
+    assert 400 < sum(r >= 10 for r in two) < 600
 
 def test_mirror_variants_and_ood_symbols():
     rng = np.random.default_rng(2)

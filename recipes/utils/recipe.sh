@@ -13,10 +13,12 @@ seed=${seed:-7}
 nj=${nj:-2}
 device=${device:-auto}
 ablations=${ablations:-"no_attention no_ctc conv_frontend downsample1 no_curriculum"}
+abl_conf=${abl_conf:-}  # the config every ablation starts from (default: $conf)
 
 . ./cmd.sh
 . ../utils/parse_options.sh "$@"
 . ../utils/run_cmd.sh
+[ -n "$abl_conf" ] || abl_conf=$conf
 
 train_task_opt="--set train.task=$task"  # multitask: tasks come from the config
 [ "$task" = multitask ] && train_task_opt=""
@@ -86,9 +88,12 @@ if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
 fi
 
 if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
-  echo "stage 7: ablations" >&2
-  for a in $ablations; do
+  # every ablation flips one switch of $abl_conf; "base" is that config unchanged, trained alongside
+  # so the table compares equal step budgets
+  echo "stage 7: ablations ($abl_conf)" >&2
+  for a in base $ablations; do
     case $a in
+      base) over="" ;;
       no_attention) over="--set model.layers=[ssd,ssd,ssd,ssd]" ;;
       no_ctc) over="--set train.loss.ctc=0" ;;
       conv_frontend) over="--set model.frontend=conv" ;;
@@ -96,8 +101,11 @@ if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
       no_curriculum) over="--set train.curriculum.enabled=false" ;;
       *) echo "unknown ablation $a" >&2; exit 2 ;;
     esac
-    train_run ${exp}_abl_$a $over
-    for t in $(tasks_of); do eval_dir ${exp}_abl_$a $data/$t/test_iid ${t}_test_iid; done
+    conf=$abl_conf train_run ${exp}_abl_$a $over
+    for t in $(tasks_of); do for d in $data/$t/test_*/; do d=${d%/}
+      eval_dir ${exp}_abl_$a $d ${t}_$(basename $d)
+    done; done
   done
-  jericho report $exp/score_*_test_iid/summary.json ${exp}_abl_*/score_*_test_iid/summary.json --by none > $exp/ABLATIONS.md
+  jericho report ${exp}_abl_*/score_*/summary.json --by none > $exp/ABLATIONS.md
+  cat $exp/ABLATIONS.md
 fi
