@@ -153,6 +153,7 @@ def score(
 # ----------------------------------------------------------------------------------------- report
 @app.command(epilog=example(
     "  jericho report exp/*/score_*/summary.json > RESULTS.md\n"
+    "  jericho report --book --update RESULTS.md outputs/*/score_*/summary.json\n"
     "  jericho report exp/mirror/score_test_iid --format latex --plots exp/mirror/plots \\\n"
     "      --spectrogram exp/mirror/decode_test_iid/manifest.jsonl"))
 @cli_errors("report")
@@ -163,8 +164,29 @@ def report(
     by: str = typer.Option("length", help="breakdown table: length | difficulty | steps | subset | none"),
     spectrogram: Optional[str] = typer.Option(None, help="manifest whose first utterance is drawn "
                                               "(input and answer) into PLOTS/spectrogram.png"),
+    book: bool = typer.Option(False, help="one document over many runs: runs (model, hardware, wall time), "
+                              "task x split table, negative controls, ablations, error diagnosis"),
+    update: Optional[str] = typer.Option(None, help="with --book: rewrite the generated part of this markdown "
+                                         "file in place, keeping the hand-written text above the marker"),
 ):
     """Tables (markdown, csv, latex) and plots from score summaries."""
+    if update and not book:
+        raise JerichoError("--update needs --book")
+    if book:
+        from .fileio import write_text_atomic
+        from .results_book import book as run_book
+        from .results_book import update as merge
+
+        text = run_book(summaries, fmt=fmt, by=None if by == "none" else by)
+        if update:
+            from pathlib import Path
+
+            old = Path(update).read_text() if Path(update).exists() else ""
+            write_text_atomic(update, merge(old, text))
+            typer.echo(f"wrote {update}", err=True)
+        else:
+            typer.echo(text, nl=False)
+        return
     from .report import report as run
 
     typer.echo(run(summaries, fmt=fmt, plots=plots, by=None if by == "none" else by, spectrogram=spectrogram),

@@ -72,7 +72,8 @@ def summarize(rows: list[dict]) -> dict:
     out = {"overall": _stats(rows), "groups": {}}
     for key in sorted(groups):
         g = groups[key]
-        stats = _stats(g)
+        stats = {**_stats(g), "majority_ref": _most_common([r["ref"] for r in g]),
+                 "top_hyp": _most_common([r["hyp"] for r in g])}
         for field in BREAKDOWNS:
             by = defaultdict(list)
             for r in g:
@@ -82,6 +83,14 @@ def summarize(rows: list[dict]) -> dict:
                 stats["by_" + field] = {k: _stats(v) for k, v in sorted(by.items(), key=lambda kv: _num(kv[0]))}
         out["groups"][key] = stats
     return out
+
+
+def _most_common(answers: list[list[str]]) -> dict:
+    """The most frequent answer and its share: for references, the exact match of always giving that
+    one answer (what a model deaf to its input can reach); for hypotheses, what the model says most."""
+    counts = _count("".join(a) for a in answers)
+    answer = min(counts, key=lambda a: (-counts[a], a))  # ties: the first in sorted order, for stable bytes
+    return {"answer": answer, "share": counts[answer] / len(answers)}
 
 
 def _num(s: str):

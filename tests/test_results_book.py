@@ -1,0 +1,83 @@
+"""`jericho report --book`: the top-level RESULTS.md generator over runs, controls and ablations."""
+
+import json
+
+import yaml
+
+from jericho_cli import metrics
+from jericho_cli.results_book import MARKER
+
+
+def _rows(task, split, refs, hyps, **meta):
+    return [{"task": task, "split": split, "ref": list(r), "hyp": list(h), "meta": {"length": len(r), **meta},
+             **metrics.compare(list(r), list(h))} for r, h in zip(refs, hyps)]
+
+
+def _run(root, run, scores, *, steps=100, wall=12, abl=None):
+    """A run folder as the recipes leave it: config, timing, a training log and score summaries."""
+    d = root / run
+    d.mkdir(parents=True)
+    loss = {"ctc": 0.0 if abl == "no_ctc" else 0.2}
+    (d / "config.yaml").write_text(yaml.safe_dump({
+        "model": {"name": "cpu_small", "downsample": 2}, "data": {"bracket": {"iid_levels": [4, 8]}},
+        "train": {"task": "bracket", "steps": steps, "batch_size": 8, "loss": loss,
+                  "curriculum": {"enabled": True}}}))
+    (d / "train_time.json").write_text(json.dumps({"train_wall_s": wall, "cpu": "Test CPU", "nproc": 2, "gpu": ""}))
+    (d / "train.log").write_text('2026 parameters: {"ssd": 1, "total": 168338}; device cpu\n')
+    paths = []
+    for name, rows in scores.items():
+        (d / name).mkdir()
+        (d / name / "summary.json").write_text(json.dumps(metrics.summarize(rows)))
+        paths.append(d / name / "summary.json")
+    return paths
+
+
+def test_book_sections_numbers_and_update(tmp_path, cli):
+    refs = ["V", "V", "V", "X"]
+    paths = _run(tmp_path, "bracket_cpu", {
+        "score_bracket_test_iid": _rows("bracket", "test_iid", refs, ["V", "V", "V", "X"]),
+        "score_bracket_test_ood_length": _rows("bracket", "test_ood_length", refs, ["V", "X", "V", "X"]),
+        "score_bracket_control_silence": _rows("bracket", "test_iid", refs, ["X", "X", "X", ""]),
+    })
+    paths += _run(tmp_path, "bracket_cpu_shuffled", {
+        "score_bracket_test_iid": _rows("bracket", "test_iid", refs, ["V", "V", "V", "V"])})
+    paths += _run(tmp_path, "bracket_cpu_abl_base", {
+        "score_bracket_test_iid": _rows("bracket", "test_iid", refs, refs)}, wall=30)
+    paths += _run(tmp_path, "bracket_cpu_abl_no_ctc", {
+        "score_bracket_test_iid": _rows("bracket", "test_iid", refs, ["X"] * 4)}, wall=31, abl="no_ctc")
+
+    out = cli("report", "--book", *paths, "--by", "none")
+    assert out.exit_code == 0, out.output
+    md = out.stdout
+    # runs: model, parameters, budget, hardware and wall time from the run folders
+    assert "| bracket_cpu " in md and "168k" in md and "100 steps x 8; levels bracket 4-8" in md
+    assert "2-core Test CPU" in md and "no CTC" in md
+    # main table: one column per main run, exact / token accuracy, with the constant-answer baseline
+    main = md.split("## Main results")[1].split("##")[0]
+    assert "bracket_cpu_abl" not in main and "bracket_cpu_shuffled" not in main
+    assert "75.00 | 100.0 / 100.0 |" in main and "75.0 / 75.0" in main  # constant answer V: 3 of 4
+    # controls: the silence run and the shuffled-answer model, with what the model answers most
+    controls = md.split("## Negative controls")[1].split("##")[0]
+    assert "silence" in controls and "X (75.0%)" in controls
+    assert "shuffled_answers" in controls and "V (100.0%)" in controls
+    # ablations: base first, one row each, with its wall time
+    abl = [ln for ln in md.split("## Ablations of bracket_cpu")[1].split("##")[0].splitlines() if ln.startswith("| ")]
+    assert abl[1].startswith("| base") and "100.0" in abl[1] and "30" in abl[1]
+    assert abl[2].startswith("| no_ctc") and "25.0" in abl[2]
+    assert "## Errors: reasoning vs rendering" not in md  # no aux symbols scored here
+
+    # --update keeps the hand-written head and replaces what is below the marker, atomically
+    doc = tmp_path / "RESULTS.md"
+    doc.write_text("# Results\n\nWritten by hand.\n\n" + MARKER + "\n\nstale table\n")
+    assert cli("report", "--book", "--update", doc, *paths).exit_code == 0
+    text = doc.read_text()
+    assert text.startswith("# Results\n\nWritten by hand.\n\n" + MARKER) and "stale table" not in text
+    assert text.count(MARKER) == 1 and "## Runs" in text
+    assert cli("report", "--update", doc, *paths).exit_code != 0  # --update without --book
+
+
+def test_summary_records_constant_baseline_and_top_answer():
+    s = metrics.summarize(_rows("mod", "test_iid", ["0", "0", "3", "12"], ["0", "1", "1", "1"]))
+    g = s["groups"]["mod/test_iid"]
+    assert g["majority_ref"] == {"answer": "0", "share": 0.5}
+    assert g["top_hyp"] == {"answer": "1", "share": 0.75}
