@@ -9,6 +9,7 @@ cd "$(dirname "$0")"
 task=multitask
 stop_stage=5
 exp=exp/multitask_cpu
-sets="mirror/test_iid mirror/test_ood_length mirror/test_ood_symbol bracket/test_iid bracket/test_ood_length bracket/diag_equal_count mod/test_iid mod/test_ood_length mod/test_ood_compose mod/diag_two_digit_rem"
+sets="mirror/test_iid mirror/test_ood_length mirror/test_ood_symbol bracket/test_iid bracket/test_ood_length bracket/diag_equal_count mod/test_iid mod/test_ood_length mod/test_ood_compose mod/diag_a_lt_b mod/diag_a_eq_b mod/diag_b_eq_1"
+# (GPU config: add mod/diag_two_digit_rem with --sets "..."; it needs two-digit divisors)
 
 . ../utils/recipe.sh "$@"
