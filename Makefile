@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN     = $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install demo test test-all bench results clean
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -34,6 +34,11 @@ demo: install
 
 bench: install
 	$(BIN)/python benchmarks/bench.py | tee outputs/bench_cpu.md
+
+# RESULTS.md below its marker line is generated from the kept score summaries under outputs/
+# (copy a finished run there with recipes/utils/keep_outputs.sh recipes/<task>/exp/<run>)
+results: install
+	jericho report --book --update RESULTS.md outputs/*/score_*/summary.json
 
 # ---- real file targets (the Mirror CPU recipe; `make -j2 recipes/mirror/exp/mirror_cpu/RESULTS.md`) ----
 M = recipes/mirror

@@ -9,6 +9,7 @@ cd "$(dirname "$0")"
 task=mod
 stop_stage=5
 exp=exp/mod_cpu
-sets="mod/test_iid mod/test_ood_length mod/test_ood_compose mod/diag_a_lt_b mod/diag_a_eq_b mod/diag_b_eq_1"  # + mod/diag_two_digit_rem when divisors have 2 digits (GPU config)
+sets="mod/test_iid mod/test_ood_length mod/test_ood_compose mod/diag_a_lt_b mod/diag_a_eq_b mod/diag_b_eq_1 mod/diag_two_digit_rem@conf/diag_two_digit.yaml"
+# (diag_two_digit_rem: two-digit divisors, beyond the CPU training data; the GPU config trains on them)
 
 . ../utils/recipe.sh "$@"

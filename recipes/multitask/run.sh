@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 task=multitask
 stop_stage=5
 exp=exp/multitask_cpu
-sets="mirror/test_iid mirror/test_ood_length mirror/test_ood_symbol bracket/test_iid bracket/test_ood_length bracket/diag_equal_count mod/test_iid mod/test_ood_length mod/test_ood_compose mod/diag_a_lt_b mod/diag_a_eq_b mod/diag_b_eq_1"
-# (GPU config: add mod/diag_two_digit_rem with --sets "..."; it needs two-digit divisors)
+sets="mirror/test_iid mirror/test_ood_length mirror/test_ood_symbol bracket/test_iid bracket/test_ood_length bracket/diag_equal_count mod/test_iid mod/test_ood_length mod/test_ood_compose mod/diag_a_lt_b mod/diag_a_eq_b mod/diag_b_eq_1 mod/diag_two_digit_rem@../mod/conf/diag_two_digit.yaml"
+# (diag_two_digit_rem: two-digit divisors, beyond the CPU training data; the GPU config trains on them)
 
 . ../utils/recipe.sh "$@"

@@ -24,11 +24,11 @@ train_task_opt="--set train.task=$task"  # multitask: tasks come from the config
 [ "$task" = multitask ] && train_task_opt=""
 tasks_of() { if [ "$task" = multitask ]; then echo "mirror bracket mod"; else echo "$task"; fi; }
 
-synth_split() {  # synth_split TASK SPLIT OUTDIR [extra synth options]
-  local t=$1 s=$2 d=$3; shift 3
+synth_split() {  # synth_split TASK SPLIT OUTDIR [DATA_CONFIG [extra synth options]]
+  local t=$1 s=$2 d=$3 c=${4:-$conf}; shift 3; [ $# -gt 0 ] && shift
   [ -f $d/manifest.jsonl ] && return 0
   run_cmd $exp/log/synth_$(basename $d).log jericho synth --task $t --split $s --n $n_test --seed $seed \
-    --config $conf --jobs $nj --quiet --out $d "$@"
+    --config $c --jobs $nj --quiet --out $d "$@"
 }
 
 eval_dir() {  # eval_dir CKPT_DIR DATA_DIR NAME: decode + score one test set
@@ -49,7 +49,10 @@ train_run() {  # train_run EXP_DIR [--set ...]
 
 if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
   echo "stage 0: synthesize test splits" >&2
-  for ts in $sets; do synth_split ${ts%%/*} ${ts#*/} $data/$ts; done
+  # a set may name its own data config: task/split@conf.yaml (e.g. a diagnostic beyond the training data)
+  for ts in $sets; do c=$conf; case $ts in *@*) c=${ts#*@}; ts=${ts%@*} ;; esac
+    synth_split ${ts%%/*} ${ts#*/} $data/$ts $c
+  done
 fi
 
 if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
@@ -75,7 +78,7 @@ fi
 if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
   echo "stage 5: negative controls on test_iid inputs" >&2
   for t in $(tasks_of); do for c in phase_scramble silence noise; do
-    synth_split $t test_iid $data/$t/control_$c --control $c
+    synth_split $t test_iid $data/$t/control_$c $conf --control $c
     eval_dir $exp $data/$t/control_$c ${t}_control_$c
   done; done
   jericho report $exp/score_*control_*/summary.json --by none > $exp/CONTROLS.md
