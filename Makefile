@@ -39,6 +39,8 @@ bench: install
 # (copy a finished run there with recipes/utils/keep_outputs.sh recipes/<task>/exp/<run>)
 results: install
 	jericho report --book --update RESULTS.md outputs/*/score_*/summary.json
+	for t in mirror bracket mod multitask; do \
+	  jericho report --book --update recipes/$$t/RESULTS.md outputs/$${t}_cpu*/score_*/summary.json || exit 1; done
 
 # ---- real file targets (the Mirror CPU recipe; `make -j2 recipes/mirror/exp/mirror_cpu/RESULTS.md`) ----
 M = recipes/mirror
