@@ -66,6 +66,17 @@ def load_config(path: str | None, sets: list[str] = ()) -> dict:
     return cfg
 
 
+def curriculum_start(cur: dict, task: str, levels: list[int]) -> int | None:
+    """First max level of `task`, or None (all levels from the start). `enabled` is a bool or a list
+    of tasks; `start` a level or {task: level}: a task's shortest levels can be too small a pool to
+    learn anything but the pool itself (Bracket length 4, Mod with one-digit dividends)."""
+    enabled = cur["enabled"]
+    if not (task in enabled if isinstance(enabled, (list, tuple)) else enabled):
+        return None
+    start = cur["start"].get(task) if isinstance(cur["start"], dict) else cur["start"]
+    return start or levels[0]
+
+
 def git_revision() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -240,7 +251,7 @@ def train(config: str | None, out: str, sets: list[str] = (), resume: bool = Fal
     cur = t["curriculum"]
     selector = SubjectSelector(t["mix"] or {task: 1.0 for task in tasks}, adaptive=t["adaptive"], seed=t["seed"])
     state = {"step": 0, "best": -1.0, "selector": selector.state(),
-             "max_level": {task: (cur["start"] or lv[0]) if cur["enabled"] else None for task, lv in levels.items()}}
+             "max_level": {task: curriculum_start(cur, task, lv) for task, lv in levels.items()}}
     last = out_dir / "last.pt"
     if resume and last.exists():
         ck = torch.load(last, map_location=device, weights_only=False)
@@ -302,7 +313,7 @@ def train(config: str | None, out: str, sets: list[str] = (), resume: bool = Fal
                 f.write(json.dumps(rec) + "\n")
             for task, r in per_task.items():
                 lv = state["max_level"][task]
-                if cur["enabled"] and lv < levels[task][-1] and r["exact_upto_level"] >= cur["threshold"]:
+                if lv is not None and lv < levels[task][-1] and r["exact_upto_level"] >= cur["threshold"]:
                     state["max_level"][task] = lv + 1
                     log.info(f"curriculum: {task} max level -> {lv + 1}")
             full = all(lv is None or lv >= levels[task][-1] for task, lv in state["max_level"].items())

@@ -77,3 +77,14 @@ def test_multitask_training_runs_and_logs_per_task(tmp_path, cli):
     assert set(rows[-1]["val_by_task"]) == {"mirror", "bracket", "mod"}
     assert abs(sum(rows[-1]["mix"].values()) - 1) < 1e-9
     assert set(rows[-1]["max_level"]) == {"mirror", "bracket", "mod"}
+
+
+def test_curriculum_per_task_switch_and_start():
+    from jericho_cli.train import curriculum_start
+
+    assert curriculum_start({"enabled": True, "start": None}, "mod", [1, 2, 3]) == 1
+    assert curriculum_start({"enabled": False, "start": 2}, "mod", [1, 2, 3]) is None
+    per_task = {"enabled": ["mirror", "mod"], "start": {"mod": 2}}
+    assert curriculum_start(per_task, "mod", [1, 2, 3]) == 2
+    assert curriculum_start(per_task, "mirror", [3, 4, 5]) == 3
+    assert curriculum_start(per_task, "bracket", [4, 6, 8]) is None
