@@ -124,11 +124,12 @@ def book(paths: list[str], fmt: str = "md", by: str | None = "steps") -> str:
         for key, g in sorted(s["groups"].items()):
             top = g.get("top_hyp", {})
             rows.append([base, key, variant, g["count"], _pct(g["exact_match"]), _pct(g["token_acc"]),
+                         _pct(s["overall"].get("aux_exact_match")) if len(s["groups"]) == 1 else "",
                          _pct(g.get("majority_ref", {}).get("share")),
                          f"{top['answer'] or '(nothing)'} ({_pct(top['share'])}%)" if top else ""])
     if rows:
         parts.append(title("Negative controls") + render_table(
-            ["run", "task/split", "control", "n", "exact_match", "token_acc", "constant answer",
+            ["run", "task/split", "control", "n", "exact_match", "token_acc", "CTC head exact", "constant answer",
              "most frequent answer"], rows, fmt))
 
     abl = [e for e in entries if e[0] == "ablation"]
