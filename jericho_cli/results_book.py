@@ -84,13 +84,14 @@ def book(paths: list[str], fmt: str = "md", by: str | None = "steps") -> str:
     title = (lambda t: f"## {t}\n\n") if fmt == "md" else (lambda t: "")
     parts = []
 
-    run_dirs = {}
-    for kind, base, variant, run, run_dir, _ in entries:
-        run_dirs.setdefault(run, (kind if kind != "control" or variant == "shuffled_answers" else "main", run_dir))
-    rows = []
-    for run, (kind, run_dir) in sorted(run_dirs.items()):
-        i = run_info(run_dir)
-        rows.append([run, kind, i["model"], i["params"], i["training"], i["hardware"], i["train_wall_s"]])
+    # one row per run folder, read once; input controls (score_*_control_*) belong to their main run
+    infos, kinds = {}, {}
+    for kind, _, variant, run, run_dir, _ in entries:
+        if run not in infos:
+            infos[run] = run_info(run_dir)
+            kinds[run] = "main" if kind == "control" and variant != "shuffled_answers" else kind
+    rows = [[run, kinds[run]] + [infos[run][k] for k in ("model", "params", "training", "hardware", "train_wall_s")]
+            for run in sorted(infos)]
     parts.append(title("Runs") + render_table(
         ["run", "kind", "model", "params", "training", "hardware", "train wall s"], rows, fmt))
 
@@ -138,7 +139,7 @@ def book(paths: list[str], fmt: str = "md", by: str | None = "steps") -> str:
         keys = sorted({k for e in fam for k in e[5]["groups"]}, key=_split_key)
         names = sorted({e[2] for e in fam}, key=lambda a: (a != "base", a))
         em = {(e[2], k): _pct(g["exact_match"]) for e in fam for k, g in e[5]["groups"].items()}
-        walls = {e[2]: run_info(e[4])["train_wall_s"] for e in fam}
+        walls = {e[2]: infos[e[3]]["train_wall_s"] for e in fam}
         rows = [[a] + [em.get((a, k), "") for k in keys] + [walls[a]] for a in names]
         parts.append(title(f"Ablations of {base}: exact match (%)") + render_table(
             ["ablation"] + keys + ["train wall s"], rows, fmt))
