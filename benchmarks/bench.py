@@ -10,13 +10,16 @@ import time
 import numpy as np
 import torch
 
-from jericho_cli import splits
-from jericho_cli.codebook import Codebook
-from jericho_cli.decode import answer
-from jericho_cli.model.mini_jmamba import MiniJMamba, ModelConfig
-from jericho_cli.render import Variation, render
-from jericho_cli.scorer import Scorer
-from jericho_cli.train import compute_loss, make_targets
+from jericho_cli.config import DATA, defaults
+from jericho_cli.data import pools
+from jericho_cli.data.codebook import Codebook
+from jericho_cli.inference import answer
+from jericho_cli.config import ModelConfig
+from jericho_cli.model.mini_jmamba import MiniJMamba
+from jericho_cli.data.render import Variation, render
+from jericho_cli.scoring.ear import Scorer
+from jericho_cli.training.batches import make_targets
+from jericho_cli.training.loop import compute_loss
 
 
 def timed(fn, repeat=1):
@@ -28,9 +31,9 @@ def timed(fn, repeat=1):
 
 def main():
     torch.manual_seed(0)
-    cb, cfg = Codebook.load(), splits.DEFAULT_DATA_CONFIG
+    cb, cfg = Codebook.load(), defaults(DATA)
     rows = []
-    exs = [splits.draw(t, "test_iid", i, 0, cfg) for t in splits.TASK_SPLITS for i in range(100)]
+    exs = [pools.draw(t, "test_iid", i, 0, cfg) for t in pools.TASK_SPLITS for i in range(100)]
     rng = np.random.default_rng(0)
     secs, waves = timed(lambda: [render(e.input, cb, rng=rng, variation=Variation(snr_db=20)) for e in exs])
     audio_s = sum(len(w) for w in waves) / cb.sample_rate

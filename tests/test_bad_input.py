@@ -62,8 +62,8 @@ def test_bad_wav(kind, tmp_path, data, cli):
 
 
 def test_resample_and_mix_are_explicit(tmp_path, data, cli):
-    from jericho_cli.codebook import Codebook
-    from jericho_cli.render import render
+    from jericho_cli.data.codebook import Codebook
+    from jericho_cli.data.render import render
     from scipy.signal import resample_poly
 
     y = render(list("ABC"), Codebook.load())

@@ -5,7 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from jericho_cli import splits, tasks
+from jericho_cli.config import DATA, defaults
+from jericho_cli.data import pools, tasks
+
+DATA_DEFAULTS = defaults(DATA)
 
 
 def test_bracket_generator_properties():
@@ -71,29 +74,29 @@ def test_mirror_variants_and_ood_symbols():
         ex = tasks.mirror(rng, 5, {"variant": variant}, alphabet="ABCDEFGHIJ")
         assert ex.target == f(ex.input)
     for i in range(50):
-        ex = splits.draw("mirror", "test_ood_symbol", i, 0, splits.DEFAULT_DATA_CONFIG)
+        ex = pools.draw("mirror", "test_ood_symbol", i, 0, DATA_DEFAULTS)
         assert set(ex.input) & set("KL")
-        train = splits.draw("mirror", "train", i, 0, splits.DEFAULT_DATA_CONFIG)
+        train = pools.draw("mirror", "train", i, 0, DATA_DEFAULTS)
         assert not set(train.input) & set("KL")
 
 
 def test_ood_length_is_longer_than_any_training_length():
-    cfg = splits.DEFAULT_DATA_CONFIG
-    for task in splits.TASK_SPLITS:
-        train_max = max(len(splits.draw(task, "train", i, 0, cfg).input) for i in range(300))
-        ood_min = min(len(splits.draw(task, "test_ood_length", i, 0, cfg).input) for i in range(100))
+    cfg = DATA_DEFAULTS
+    for task in pools.TASK_SPLITS:
+        train_max = max(len(pools.draw(task, "train", i, 0, cfg).input) for i in range(300))
+        ood_min = min(len(pools.draw(task, "test_ood_length", i, 0, cfg).input) for i in range(100))
         assert ood_min > train_max or task == "mod"  # mod: longer dividends (more digits)
-    mod_train = max(splits.draw("mod", "train", i, 0, cfg).meta["operands"][0] for i in range(300))
-    mod_ood = min(splits.draw("mod", "test_ood_length", i, 0, cfg).meta["operands"][0] for i in range(100))
+    mod_train = max(pools.draw("mod", "train", i, 0, cfg).meta["operands"][0] for i in range(300))
+    mod_ood = min(pools.draw("mod", "test_ood_length", i, 0, cfg).meta["operands"][0] for i in range(100))
     assert mod_ood > mod_train
-    assert all(splits.draw("mod", "test_ood_compose", i, 0, cfg).meta["steps"] == 3 for i in range(20))
+    assert all(pools.draw("mod", "test_ood_compose", i, 0, cfg).meta["steps"] == 3 for i in range(20))
 
 
 def test_no_test_input_occurs_in_train(tmp_path, cli):
-    for task in splits.TASK_SPLITS:
-        train = {tuple(splits.draw(task, "train", i, 5, splits.DEFAULT_DATA_CONFIG).input) for i in range(3000)}
-        for split in splits.TASK_SPLITS[task][1:]:
-            held = {tuple(splits.draw(task, split, i, 5, splits.DEFAULT_DATA_CONFIG).input) for i in range(300)}
+    for task in pools.TASK_SPLITS:
+        train = {tuple(pools.draw(task, "train", i, 5, DATA_DEFAULTS).input) for i in range(3000)}
+        for split in pools.TASK_SPLITS[task][1:]:
+            held = {tuple(pools.draw(task, split, i, 5, DATA_DEFAULTS).input) for i in range(300)}
             assert not train & held, (task, split)
     # the CLI checks against an existing manifest too
     assert cli("synth", "--task", "bracket", "--split", "train", "--n", 300, "--out", tmp_path / "tr",
@@ -148,9 +151,9 @@ def test_score_counts_error_kinds_and_diagnosis(tmp_path, cli):
     d = tmp_path / "d"
     cli("synth", "--task", "mirror", "--split", "test_iid", "--n", 3, "--out", d, "--quiet")
     recs = [json.loads(x) for x in (d / "manifest.jsonl").read_text().splitlines()]
-    from jericho_cli.fileio import write_wav_atomic
-    from jericho_cli.codebook import Codebook
-    from jericho_cli.render import render
+    from jericho_cli.io.audio import write_wav_atomic
+    from jericho_cli.data.codebook import Codebook
+    from jericho_cli.data.render import render
 
     cb = Codebook.load()
     hyp = []
@@ -209,7 +212,7 @@ def test_bracket_splits_are_balanced_at_every_length():
     for split in ("train", "val", "test_iid", "test_ood_length"):
         c = Counter()
         for i in range(600):
-            ex = splits.draw("bracket", split, i, 3, splits.DEFAULT_DATA_CONFIG)
+            ex = pools.draw("bracket", split, i, 3, DATA_DEFAULTS)
             c[(len(ex.input), ex.target[0])] += 1
         for n in {n for n, _ in c}:
             v, x = c[(n, "V")], c[(n, "X")]

@@ -5,7 +5,8 @@ import json
 import pytest
 import torch
 
-from jericho_cli.model.mini_jmamba import MiniJMamba, ModelConfig
+from jericho_cli.config import ModelConfig
+from jericho_cli.model.mini_jmamba import MiniJMamba
 from jericho_cli.model.ssd import Mamba2Layer, ssd_chunked, ssd_recurrent
 
 

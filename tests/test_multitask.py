@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from jericho_cli.codebook import Codebook
-from jericho_cli.controls import apply_control
-from jericho_cli.render import render
-from jericho_cli.scorer import Scorer
-from jericho_cli.selector import SubjectSelector
+from jericho_cli.data.codebook import Codebook
+from jericho_cli.data.controls import apply_control
+from jericho_cli.data.render import render
+from jericho_cli.scoring.ear import Scorer
+from jericho_cli.training.selector import SubjectSelector
 
 
 def _shares(sel, n=6000):
@@ -56,14 +56,15 @@ def test_synth_control_and_shuffled_answer_training(tmp_path, cli):
     assert res.exit_code == 0
     rec = json.loads((tmp_path / "sil" / "manifest.jsonl").read_text().splitlines()[0])
     assert rec["meta"]["control"] == "silence" and rec["target"]  # the answer is still the true one
-    from jericho_cli.splits import DEFAULT_DATA_CONFIG
-    from jericho_cli.train import Batches, load_config
+    from jericho_cli.config import DATA, defaults
+    from jericho_cli.config import load_config
+    from jericho_cli.training.batches import Batches
 
     cfg = load_config(None, ["train.control=shuffled_answers", "train.batch_size=32"])
     exs = Batches(cfg, Codebook.load()).examples(0, "bracket", None)
     normal = Batches(load_config(None, ["train.batch_size=32"]), Codebook.load()).examples(0, "bracket", None)
     assert [e[2] for e in exs] != [e[2] for e in normal]
-    assert DEFAULT_DATA_CONFIG  # (config untouched)
+    assert defaults(DATA)  # (config untouched)
 
 
 def test_multitask_training_runs_and_logs_per_task(tmp_path, cli):
@@ -80,7 +81,7 @@ def test_multitask_training_runs_and_logs_per_task(tmp_path, cli):
 
 
 def test_curriculum_per_task_switch_and_start():
-    from jericho_cli.train import curriculum_start
+    from jericho_cli.training.curriculum import curriculum_start
 
     assert curriculum_start({"enabled": True, "start": None}, "mod", [1, 2, 3]) == 1
     assert curriculum_start({"enabled": False, "start": 2}, "mod", [1, 2, 3]) is None

@@ -2,10 +2,8 @@
 
 import json
 
-import yaml
-
-from jericho_cli import metrics
-from jericho_cli.results_book import MARKER
+from jericho_cli.scoring import metrics
+from jericho_cli.reporting.book import MARKER
 
 
 def _rows(task, split, refs, hyps, **meta):
@@ -14,16 +12,16 @@ def _rows(task, split, refs, hyps, **meta):
 
 
 def _run(root, run, scores, *, steps=100, wall=12, abl=None):
-    """A run folder as the recipes leave it: config, timing, a training log and score summaries."""
+    """A run folder as `jericho train` and the recipes leave it: run.json and score summaries."""
     d = root / run
     d.mkdir(parents=True)
     loss = {"ctc": 0.0 if abl == "no_ctc" else 0.2}
-    (d / "config.yaml").write_text(yaml.safe_dump({
-        "model": {"name": "cpu_small", "downsample": 2}, "data": {"bracket": {"iid_levels": [4, 8]}},
-        "train": {"task": "bracket", "steps": steps, "batch_size": 8, "loss": loss,
-                  "curriculum": {"enabled": True}}}))
-    (d / "train_time.json").write_text(json.dumps({"train_wall_s": wall, "cpu": "Test CPU", "nproc": 2, "gpu": ""}))
-    (d / "train.log").write_text('2026 parameters: {"ssd": 1, "total": 168338}; device cpu\n')
+    config = {"model": {"name": "cpu_small", "downsample": 2}, "data": {"bracket": {"iid_levels": [4, 8]}},
+              "train": {"task": "bracket", "steps": steps, "batch_size": 8, "loss": loss,
+                        "curriculum": {"enabled": True}}}
+    (d / "run.json").write_text(json.dumps({
+        "parameters": {"ssd": 1, "total": 168338}, "train_wall_s": wall, "config": config,
+        "hardware": {"cpu": "Test CPU", "nproc": 2, "threads": 1, "gpu": None}}))
     paths = []
     for name, rows in scores.items():
         (d / name).mkdir()

@@ -7,21 +7,24 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from jericho_cli import splits
-from jericho_cli.codebook import Codebook
-from jericho_cli.render import Variation, render
-from jericho_cli.scorer import Scorer
+from jericho_cli.config import DATA, defaults
+from jericho_cli.data import pools
+
+DATA_DEFAULTS = defaults(DATA)
+from jericho_cli.data.codebook import Codebook
+from jericho_cli.data.render import Variation, render
+from jericho_cli.scoring.ear import Scorer
 
 CB = Codebook.load()
 SC = Scorer(CB)
-CFG = splits.DEFAULT_DATA_CONFIG
-ALL = [(t, s) for t, ss in splits.TASK_SPLITS.items() for s in ss]
+CFG = DATA_DEFAULTS
+ALL = [(t, s) for t, ss in pools.TASK_SPLITS.items() for s in ss]
 
 
 @pytest.mark.parametrize("task,split", ALL)
 def test_round_trip_clean_every_task_and_split(task, split):
     for i in range(25):
-        ex = splits.draw(task, split, i, 3, CFG)
+        ex = pools.draw(task, split, i, 3, CFG)
         rng = np.random.default_rng(i)
         assert SC.transcribe(render(ex.input, CB, rng=rng, variation=Variation())) == ex.input
         assert SC.transcribe(render(ex.target, CB)) == ex.target
@@ -31,7 +34,7 @@ def test_noisy_jittered_inputs_at_10db_snr_over_1000_utterances():
     n = ok = 0
     for task, split in ALL:
         for i in range(1000 // len(ALL) + 1):
-            ex = splits.draw(task, split, i, 11, CFG)
+            ex = pools.draw(task, split, i, 11, CFG)
             rng = np.random.default_rng([5, i])
             y = render(ex.input, CB, rng=rng, variation=Variation(snr_db=10.0))
             ok += SC.transcribe(y) == ex.input
@@ -43,7 +46,7 @@ def test_noisy_jittered_inputs_at_10db_snr_over_1000_utterances():
 def test_reverberant_inputs():
     ok = 0
     for i in range(50):
-        ex = splits.draw("mirror", "test_iid", i, 2, CFG)
+        ex = pools.draw("mirror", "test_iid", i, 2, CFG)
         y = render(ex.input, CB, rng=np.random.default_rng(i), variation=Variation(reverb_rt60=0.15))
         ok += SC.transcribe(y) == ex.input
     assert ok >= 49

@@ -30,11 +30,14 @@ class CausalSelfAttention(nn.Module):
         b, t, d = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
         q, k = rotary(q, pos), rotary(k, pos)
-        idx = torch.arange(t, device=x.device)
-        mask = idx[None, :] <= idx[:, None]  # causal in sequence order (positions may restart)
+        # causal in sequence order (positions may restart). Without a window, is_causal lets SDPA's
+        # fused kernels run in memory linear in t; a (t, t) mask would be 14 GB at 10 minutes.
         if self.window:
-            mask = mask & (idx[:, None] - idx[None, :] < self.window)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            idx = torch.arange(t, device=x.device)
+            mask = (idx[None, :] <= idx[:, None]) & (idx[:, None] - idx[None, :] < self.window)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        else:
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         return self.out(y.transpose(1, 2).reshape(b, t, d))
 
 

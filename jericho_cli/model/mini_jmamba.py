@@ -12,67 +12,15 @@ position, so "answer at time k what you heard at time k" is a plain attention pa
 
 from __future__ import annotations
 
-import copy
 import math
-from dataclasses import asdict, dataclass, field, fields
 
 import torch
 import torch.nn as nn
 
+from ..config import ModelConfig
 from .attention import MLP, CausalSelfAttention
 from .features import Spectral
 from .ssd import Mamba2Layer
-
-
-@dataclass
-class ModelConfig:
-    d_model: int = 128
-    layers: list = field(default_factory=lambda: ["ssd", "ssd", "attn", "ssd", "ssd", "attn"])
-    d_state: int = 64
-    headdim: int = 32
-    expand: int = 2
-    d_conv: int = 4
-    chunk_size: int = 64
-    lti_layers: list = field(default_factory=list)  # indices of SSD layers made LTI
-    neg_eig: bool = False                           # eigenvalues in [-1, 1] for every SSD layer
-    n_heads: int = 4
-    attn_window: int | None = None                  # frames; None = full causal attention
-    mlp_ratio: float = 2.0
-    frontend: str = "mel"                           # mel | stft | conv (learnable strided conv on the wave)
-    n_mels: int = 64
-    n_fft: int = 512
-    hop: int = 160
-    win: int = 400
-    sample_rate: int = 16000
-    downsample: int = 1                             # model frame = this many STFT frames (stacked)
-    answer_ratio: float = 1.0                       # answer slot = ratio * input frames + pad
-    answer_pad: int = 40                            # STFT frames (40 = 400 ms at hop 160)
-    n_symbols: int = 31                             # CTC classes (+1 blank)
-    gl_iters: int = 32
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ModelConfig":
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names - {"name"}
-        if unknown:
-            raise ValueError(f"unknown model options: {', '.join(sorted(unknown))}")
-        base = NAMED_CONFIGS.get(d.get("name", "appendix"), {})
-        return cls(**{**copy.deepcopy(base), **{k: v for k, v in d.items() if k in names}})
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-NAMED_CONFIGS = {
-    # the prototype's size: d_model 128, 4 SSD + 2 attention, ~0.9M parameters
-    "appendix": {"mlp_ratio": 4.0},
-    # the execution plan's depth: 10 SSD + 2 attention (one attention in each half)
-    "plan": {"d_model": 256, "headdim": 64, "n_heads": 8,
-             "layers": ["ssd"] * 5 + ["attn"] + ["ssd"] * 5 + ["attn"]},
-    # small enough to train on 2 CPU cores in minutes (the README's main job)
-    "cpu_small": {"d_model": 64, "d_state": 32, "headdim": 16, "n_heads": 4, "n_mels": 48,
-                  "layers": ["ssd", "attn", "ssd", "attn"]},
-}
 
 
 class SSDBlock(nn.Module):
@@ -109,7 +57,7 @@ class MiniJMamba(nn.Module):
             n_in = cfg.d_model * k
         elif cfg.frontend in ("mel", "stft"):
             n_in = (cfg.n_mels if cfg.frontend == "mel" else self.spec.n_bins) * k
-        else:
+        else:  # config.model_config checks the choices; this guards direct construction
             raise ValueError(f"unknown frontend {cfg.frontend!r} (mel, stft, conv)")
         self.in_proj = nn.Linear(n_in, cfg.d_model)
         self.answer_embed = nn.Parameter(torch.randn(cfg.d_model) * 0.02)

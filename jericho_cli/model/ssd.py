@@ -16,6 +16,7 @@ Options beyond mamba-ssm (both keep every Mamba2 key; LTI adds `B_lti`/`C_lti`):
 
 from __future__ import annotations
 
+import logging
 import math
 
 import torch
@@ -103,11 +104,11 @@ def ssd_chunked(x, dt, A, B, C, chunk_size: int = 64, D=None, initial_state=None
     return y, S
 
 
-def _mamba_ssm_scan():
-    """mamba-ssm's Triton SSD kernel, or None. Imported lazily: it needs CUDA and Triton.
+def _import_kernel():
+    """mamba-ssm's Triton SSD kernel and None, or None and why it could not be imported.
 
-    The released package imports its Mamba-1 CUDA extension at import time even though Mamba-2
-    never calls it, so a placeholder module stands in for it when it was not built.
+    Imported once, at module load. The released package imports its Mamba-1 CUDA extension at import
+    time even though Mamba-2 never calls it, so a placeholder module stands in when it was not built.
     """
     try:
         import sys
@@ -115,9 +116,24 @@ def _mamba_ssm_scan():
 
         sys.modules.setdefault("selective_scan_cuda", types.ModuleType("selective_scan_cuda"))
         from mamba_ssm.ops.triton.ssd_combined import mamba_chunk_scan_combined
-        return mamba_chunk_scan_combined
-    except Exception:
-        return None
+        return mamba_chunk_scan_combined, None
+    except Exception as exc:  # ImportError, or a Triton/CUDA mismatch raised while importing
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+_KERNEL, _KERNEL_ERROR = _import_kernel()
+_warned = False
+
+
+def _mamba_ssm_scan():
+    """The kernel for a CUDA forward pass, or None after a logged warning (once) saying why."""
+    global _warned
+    if _KERNEL is None and not _warned:
+        _warned = True
+        logging.getLogger("jericho").warning(
+            "mamba-ssm kernels unavailable on CUDA (%s); using the pure-PyTorch SSD scan "
+            "(pip install '.[gpu]' for the fast path)", _KERNEL_ERROR)
+    return _KERNEL
 
 
 class GatedRMSNorm(nn.Module):

@@ -10,7 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .fileio import atomic_path, read_manifest, read_wav, resolve  # noqa: E402
+from ..io.audio import read_wav  # noqa: E402
+from ..io.files import atomic_path  # noqa: E402
+from ..io.manifest import read_manifest, resolve  # noqa: E402
 
 
 def plot_accuracy_vs_length(summaries: dict[str, dict], path: Path) -> None:

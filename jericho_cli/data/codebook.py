@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .errors import JerichoError
-from .fileio import read_yaml
+from ..errors import JerichoError
+from ..io.files import read_yaml
 
 DEFAULT_CODEBOOK = Path(__file__).with_name("codebook.yaml")
 
@@ -36,6 +37,25 @@ class Codebook:
     def from_dict(cls, raw: dict, source: str = "<dict>") -> "Codebook":
         if not isinstance(raw, dict) or not isinstance(raw.get("symbols"), dict) or not raw["symbols"]:
             raise JerichoError("codebook needs a non-empty 'symbols' mapping", source)
+        keys = ("sample_rate", "symbol_ms", "gap_ms", "lead_ms", "ramp_ms", "amplitude")
+        unknown = set(raw) - set(keys) - {"symbols"}
+        if unknown:
+            raise JerichoError(f"unknown codebook key {sorted(unknown)[0]!r} (keys: symbols, {', '.join(keys)})",
+                               source)
+        kwargs = {}
+        for k in keys:
+            if k in raw:
+                kind = type(getattr(cls, k))
+                try:
+                    kwargs[k] = kind(raw[k])
+                except (TypeError, ValueError):
+                    raise JerichoError(f"{k} must be a number, got {raw[k]!r}", source) from None
+                if not (math.isfinite(kwargs[k]) and kwargs[k] >= 0) or (k in ("sample_rate", "symbol_ms")
+                                                                         and kwargs[k] <= 0):
+                    raise JerichoError(f"{k} must be a positive number, got {raw[k]!r}", source)
+        if not 0 < kwargs.get("amplitude", cls.amplitude) <= 1:
+            raise JerichoError("amplitude must be in (0, 1]", source)
+        sr = kwargs.get("sample_rate", cls.sample_rate)
         symbols = {}
         for sym, spec in raw["symbols"].items():
             sym = str(sym)
@@ -46,14 +66,11 @@ class Codebook:
                 freqs = tuple(float(f) for f in freqs)
             except (TypeError, ValueError):
                 raise JerichoError(f"symbol {sym!r} needs 'freq' or 'freqs' in Hz", source) from None
-            sr = int(raw.get("sample_rate", 16000))
-            if any(not 0 < f < sr / 2 for f in freqs):
+            if not freqs or any(not 0 < f < sr / 2 for f in freqs):
                 raise JerichoError(f"symbol {sym!r}: frequency outside (0, {sr / 2:g}) Hz", source)
             symbols[sym] = freqs
         if len(set(symbols.values())) != len(symbols):
             raise JerichoError("two symbols share the same frequencies", source)
-        keys = ("sample_rate", "symbol_ms", "gap_ms", "lead_ms", "ramp_ms", "amplitude")
-        kwargs = {k: type(getattr(cls, k))(raw[k]) for k in keys if k in raw}
         return cls(symbols=symbols, source=source, **kwargs)
 
     def to_dict(self) -> dict:
@@ -75,6 +92,12 @@ class Codebook:
         for s in seq:
             if s not in self.symbols:
                 raise JerichoError(f"unknown symbol {s!r} in {what!r} (not in codebook {self.source})", where)
+
+    def require(self, symbols, what: str) -> None:
+        """Fail unless every one of `symbols` has a signal (e.g. what a task's inputs can use)."""
+        missing = [s for s in dict.fromkeys(symbols) if s not in self.symbols]
+        if missing:
+            raise JerichoError(f"codebook has no signal for {' '.join(missing)} (needed by {what})", self.source)
 
     def samples(self, ms: float) -> int:
         return int(round(ms * self.sample_rate / 1000.0))

@@ -93,7 +93,7 @@ RENDERERS = {"tone": render_tone}
 
 def render(symbols, cb: Codebook, domain: str = "tone", rng=None, variation=CANONICAL) -> np.ndarray:
     if domain not in RENDERERS:
-        from .errors import JerichoError
+        from ..errors import JerichoError
 
         raise JerichoError(f"unknown domain {domain!r} (available: {', '.join(RENDERERS)})")
     return RENDERERS[domain](symbols, cb, rng, variation)

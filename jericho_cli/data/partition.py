@@ -1,9 +1,17 @@
-"""`jericho split`: partition any manifest, keeping equal inputs (or groups) on one side."""
+"""Partitioning (`jericho split`): any manifest into parts, keeping equal inputs (or groups) on one side.
+
+Part names become folder names under --out, so they must be plain names (letters, digits, `._-`,
+not starting with a dot): a field value like `/etc` or a ratio name like `../x` is refused, never
+followed. `split_report.json` records the parameters; a rerun with other parameters is refused
+unless `overwrite`, which removes the parts the earlier run wrote."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
+import shutil
 import sys
 from collections import defaultdict
 from itertools import combinations
@@ -11,10 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import JerichoError
-from .fileio import clean, read_manifest, resolve, write_json_atomic, write_manifest
+from ..errors import JerichoError
+from ..io.files import check_out_path, read_json, write_json_atomic
+from ..io.manifest import clean, read_manifest, resolve, write_manifest
 
 MODES = ("ratio", "length", "field", "symbols", "group")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
+
+
+def check_part_name(name: str, origin: str) -> str:
+    if not SAFE_NAME.match(name):
+        raise JerichoError(f"part name {name!r} (from {origin}) is not a plain folder name "
+                           "(letters, digits, . _ -; not starting with a dot)")
+    return name
 
 
 def get_field(rec: dict, dotted: str):
@@ -33,6 +50,8 @@ def parse_named(spec: str, what: str) -> dict[str, str]:
         if "=" not in part:
             raise JerichoError(f"{what}: expected name=value, got {part!r}")
         k, v = part.split("=", 1)
+        if k.strip() in out:
+            raise JerichoError(f"{what}: {k.strip()!r} given twice")
         out[k.strip()] = v.strip()
     if not out:
         raise JerichoError(f"{what}: empty")
@@ -41,7 +60,10 @@ def parse_named(spec: str, what: str) -> dict[str, str]:
 
 def _in_range(value: int, spec: str) -> bool:
     lo, _, hi = spec.partition("-")
-    return int(lo) <= value <= int(hi or lo)
+    try:
+        return int(lo) <= value <= int(hi or lo)
+    except ValueError:
+        raise JerichoError(f"--bins: {spec!r} is not a range lo-hi of integers") from None
 
 
 def _ratio_assign(keys: list, ratios: dict[str, str], seed: int) -> dict:
@@ -51,7 +73,7 @@ def _ratio_assign(keys: list, ratios: dict[str, str], seed: int) -> dict:
     except ValueError:
         raise JerichoError(f"--ratios must be numbers, got {ratios}") from None
     total = sum(fr.values())
-    if total <= 0 or any(v < 0 for v in fr.values()):
+    if not all(np.isfinite(v) for v in fr.values()) or total <= 0 or any(v < 0 for v in fr.values()):
         raise JerichoError("--ratios must be non-negative with a positive sum")
     uniq = sorted(set(keys), key=lambda k: hashlib.sha1(repr(k).encode()).hexdigest())
     order = np.random.default_rng(seed).permutation(len(uniq))
@@ -87,11 +109,11 @@ def partition(records: list[dict], by: str, *, ratios=None, field=None, bins=Non
         for r in records:
             v = get_field(r, fld)
             if named is None:
-                parts[str(v)].append(r)
+                parts[check_part_name(str(v), f"field {fld} at {r['_line']}")].append(r)
                 continue
             try:
                 hits = [n for n, spec in named.items() if _in_range(int(v), spec)]
-            except ValueError:
+            except (TypeError, ValueError):
                 hits = [n for n, spec in named.items() if str(v) in spec.split("|")]
             if hits:
                 parts[hits[0]].append(r)
@@ -104,6 +126,8 @@ def partition(records: list[dict], by: str, *, ratios=None, field=None, bins=Non
             parts["held_out" if set(r["input"]) & set(held_out) else "rest"].append(r)
     else:
         raise JerichoError(f"unknown --by {by!r} (one of {', '.join(MODES)})")
+    for name in parts:
+        check_part_name(name, "--ratios" if by in ("ratio", "group") else "--bins")
     return dict(parts)
 
 
@@ -127,17 +151,32 @@ def write_parts(parts: dict[str, list[dict]], out: str) -> None:
         write_manifest(d / "manifest.jsonl", moved)
 
 
-def split(manifest: str, by: str, out: str, *, seed: int = 0, strict: bool = False, **kw) -> dict:
+def split(manifest: str, by: str, out: str, *, seed: int = 0, strict: bool = False, overwrite: bool = False,
+          **kw) -> dict:
+    if seed < 0:
+        raise JerichoError(f"--seed must be >= 0, got {seed}")
+    out_dir = check_out_path(out)
     records = read_manifest(manifest, required=("id",))
     parts = partition(records, by, seed=seed, **kw)
     overlap = disjointness(parts)
+    params = {"by": by, "seed": seed, "source": str(manifest), **{k: v for k, v in kw.items() if v is not None}}
     report = {"by": by, "counts": {n: len(r) for n, r in sorted(parts.items())}, "shared_inputs": overlap,
-              "unassigned": len(records) - sum(len(r) for r in parts.values())}
+              "unassigned": len(records) - sum(len(r) for r in parts.values()), "params": params}
+    if strict and any(overlap.values()):
+        raise JerichoError(f"parts are not disjoint: {overlap}", str(manifest))
+    stamp = out_dir / "split_report.json"
+    if stamp.exists():  # parts of an earlier split live here: same parameters are rewritten, others refused
+        old = read_json(stamp, "split_report.json")
+        if old.get("params") != json.loads(json.dumps(params)):
+            if not overwrite:
+                raise JerichoError("holds a split made with other parameters; use --overwrite or another folder",
+                                   str(out_dir))
+        for name in old.get("counts", {}):  # parts this split will not rewrite would mislead
+            if name not in parts and SAFE_NAME.match(name) and (out_dir / name / "manifest.jsonl").exists():
+                shutil.rmtree(out_dir / name)
     for line in [f"split: {n}: {c} utterances" for n, c in report["counts"].items()] + \
                 [f"split: shared input sequences {k.replace('|', ' & ')}: {v}" for k, v in overlap.items()]:
         print(line, file=sys.stderr)
-    if strict and any(overlap.values()):
-        raise JerichoError(f"parts are not disjoint: {overlap}", manifest)
     write_parts(parts, out)
-    write_json_atomic(Path(out) / "split_report.json", report)
+    write_json_atomic(stamp, report)
     return report

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .codebook import Codebook
+from ..data.codebook import Codebook
+
+
+MAX_SEGMENT_S = 1  # seconds of a segment analysed for its symbol (the middle); bounds FFT size
 
 
 @dataclass(frozen=True)
@@ -82,20 +85,27 @@ class Scorer:
             m[k, int(np.argmin(np.abs(bins - self.freqs[k])))] = True
         return m.astype(np.float64)
 
-    def band_energies(self, audio: np.ndarray) -> np.ndarray:
-        """(frames, symbols) band energy per 5 ms frame."""
-        x = np.asarray(audio, dtype=np.float64)
-        pad = self.win // 2
-        x = np.pad(x, (pad, pad))
+    def band_energies(self, audio: np.ndarray, block: int = 2048) -> np.ndarray:
+        """(frames, symbols) band energy per 5 ms frame; computed `block` frames at a time, so memory
+        stays bounded (a few MB) however long the file is."""
+        x = np.pad(np.asarray(audio, dtype=np.float64), (self.win // 2, self.win // 2))
         n = 1 + max(0, (len(x) - self.win) // self.hop)
-        idx = np.arange(self.win)[None, :] + self.hop * np.arange(n)[:, None]
-        frames = x[idx] * np.hanning(self.win)[None, :]
-        power = np.abs(np.fft.rfft(frames, n=self.cfg.n_fft, axis=1)) ** 2
-        return (power @ self.frame_bands.T) @ self.sym_bands.T
+        window = np.hanning(self.win)
+        out = np.empty((n, len(self.syms)))
+        for s in range(0, n, block):
+            m = min(block, n - s)
+            idx = np.arange(self.win)[None, :] + self.hop * (s + np.arange(m))[:, None]
+            power = np.abs(np.fft.rfft(x[idx] * window, n=self.cfg.n_fft, axis=1)) ** 2
+            out[s:s + m] = (power @ self.frame_bands.T) @ self.sym_bands.T
+        return out
 
     def _segment_symbol(self, audio: np.ndarray, a: int, b: int) -> tuple[int, float]:
         trim = int(0.2 * (b - a))  # skip onsets/offsets, where the spectrum is widest
         seg = audio[a + trim: b - trim] if b - a - 2 * trim > 32 else audio[a:b]
+        cap = self.cb.sample_rate * MAX_SEGMENT_S  # a minute-long tone needs no minute-long FFT
+        if len(seg) > cap:
+            mid = len(seg) // 2
+            seg = seg[mid - cap // 2: mid + cap // 2]
         n_fft = int(2 ** np.ceil(np.log2(max(4 * len(seg), 1024))))
         power = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n=n_fft)) ** 2
         bands = self._band_matrix(n_fft)
@@ -133,12 +143,12 @@ class Scorer:
         runs = _absorb_short(runs, int(round(cfg.min_run_ms * frames_per_ms)))
         runs = _bridge(runs, int(round(cfg.min_gap_ms * frames_per_ms)))
         min_len = int(round(cfg.min_tone_ms * frames_per_ms))
-        out = []
+        out, audio64 = [], np.asarray(audio, np.float64)  # converted once, not once per segment
         for lab, s, e in runs:
             if lab < 0 or e - s < min_len:
                 continue
             a, b = s * self.hop, min(len(audio), e * self.hop)
-            k, tonality = self._segment_symbol(np.asarray(audio, np.float64), a, b)
+            k, tonality = self._segment_symbol(audio64, a, b)
             if tonality >= cfg.min_tonality_db:  # broadband noise is not a tone
                 out.append(Segment(self.syms[k], a / sr, b / sr, tonality))
         return out

@@ -1,31 +1,40 @@
-"""`jericho report`: summary.json files -> tables (markdown/csv/latex) and PNG plots."""
+"""Tables (`jericho report`): summary.json files -> markdown, csv or latex tables, and PNG plots."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from tabulate import tabulate
 
-from .errors import JerichoError
+from ..errors import JerichoError
+from ..io.files import check_out_path, read_json
+from ..scoring.metrics import BREAKDOWNS
 
 COLUMNS = ["run", "task", "split", "n", "exact_match", "token_acc", "edit_dist", "sub", "ins", "del"]
 
 
+GROUP_KEYS = {"count": int, "exact_match": (int, float), "token_acc": (int, float),
+              "edit_distance": (int, float), "errors": dict}
+
+
 def load_summary(path: str | Path) -> dict:
+    """A summary.json written by `jericho score`, its structure checked (report reads nothing else)."""
     p = Path(path)
     if p.is_dir():
         p = p / "summary.json"
-    if not p.exists():
-        raise JerichoError("summary not found", str(p))
-    try:
-        s = json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise JerichoError(f"bad JSON ({exc.msg})", str(p)) from None
-    if "groups" not in s:
-        raise JerichoError("not a jericho summary.json (no 'groups')", str(p))
+    s = read_json(p, "summary")
+    groups = s.get("groups")
+    if not isinstance(groups, dict) or not isinstance(s.get("overall"), dict):
+        raise JerichoError("not a jericho summary.json (no 'groups' / 'overall')", str(p))
+    for key, g in groups.items():
+        bad = [k for k, kind in GROUP_KEYS.items() if not isinstance(g, dict) or not isinstance(g.get(k), kind)]
+        if "/" not in key or bad:
+            raise JerichoError(f"not a jericho summary.json (group {key!r} lacks {', '.join(bad) or 'task/split'})",
+                               str(p))
+        if not all(isinstance(g["errors"].get(k), int) for k in ("substitutions", "insertions", "deletions")):
+            raise JerichoError(f"not a jericho summary.json (group {key!r}: bad 'errors')", str(p))
     return s
 
 
@@ -46,6 +55,14 @@ def summary_rows(summaries: dict[str, dict]) -> list[list]:
             rows.append([name, task, split, g["count"], 100 * g["exact_match"], 100 * g["token_acc"],
                          g["edit_distance"], e["substitutions"], e["insertions"], e["deletions"]])
     return rows
+
+
+FORMATS = ("md", "csv", "latex")
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise JerichoError(f"unknown --format {fmt!r} ({', '.join(FORMATS)})")
 
 
 def render_table(header: list[str], rows: list[list], fmt: str = "md") -> str:
@@ -85,6 +102,13 @@ def report(paths: list[str], fmt: str = "md", plots: str | None = None, by: str 
            spectrogram: str | None = None) -> str:
     if not paths:
         raise JerichoError("give at least one summary.json")
+    check_format(fmt)
+    if by not in (None,) + BREAKDOWNS:
+        raise JerichoError(f"unknown --by {by!r} ({', '.join(BREAKDOWNS)}, none)")
+    if spectrogram and not plots:
+        raise JerichoError("--spectrogram needs --plots DIR (where spectrogram.png goes)")
+    if plots:
+        check_out_path(plots, "--plots")
     summaries = {run_name(p): load_summary(p) for p in paths}
     parts = []
     title = (lambda t: f"## {t}\n\n") if fmt == "md" else (lambda t: "")

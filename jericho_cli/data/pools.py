@@ -8,26 +8,14 @@ training data, including data generated on the fly during `jericho train`, with 
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 import zlib
-from pathlib import Path
 
 import numpy as np
 
+from ..errors import JerichoError
 from . import tasks
-from .errors import JerichoError
-from .fileio import read_yaml
-
-DEFAULT_DATA_CONFIG: dict = {
-    "pools": {"train": 80, "val": 10, "test": 10},  # percent of the hashed input space
-    "mirror": {"variant": "copy", "train_symbols": "ABCDEFGHIJ", "ood_symbols": "KL",
-               "iid_levels": [3, 10], "ood_length_levels": [11, 20]},
-    "bracket": {"iid_levels": [4, 10], "ood_length_levels": [12, 20]},
-    "mod": {"iid_levels": [1, 3], "divisor_digits": 2, "iid_steps": [1, 2],
-            "ood_length_levels": [4, 5], "compose_steps": 3, "edge_prob": 0.1},
-}
 
 COMMON_SPLITS = ("train", "val", "test_iid", "test_ood_length")
 TASK_SPLITS = {
@@ -36,21 +24,6 @@ TASK_SPLITS = {
     "mod": COMMON_SPLITS + ("test_ood_compose", "diag_a_lt_b", "diag_a_eq_b", "diag_b_eq_1",
                             "diag_two_digit_rem"),
 }
-
-
-def deep_merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for k, v in (over or {}).items():
-        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
-def load_data_config(path: str | Path | None) -> dict:
-    if not path:
-        return copy.deepcopy(DEFAULT_DATA_CONFIG)
-    raw = read_yaml(path, "data config")
-    raw = raw.get("data", raw)  # accept a whole train config too
-    return deep_merge(DEFAULT_DATA_CONFIG, raw)
 
 
 def bucket(symbols) -> int:
@@ -119,6 +92,13 @@ def _generate(rng, task: str, split: str, level: int, cfg: dict, klass: str | No
         case = split[len("diag_"):] if split.startswith("diag_") else None
         return tasks.mod(rng, level, c, steps=steps, case=case)
     raise JerichoError(f"unknown task {task!r} (available: {', '.join(tasks.TASKS)})")
+
+
+def task_symbols(task: str, cfg: dict) -> str:
+    """Every symbol a task's inputs and answers can use (the codebook must have them all)."""
+    if task == "mirror":
+        return cfg["mirror"]["train_symbols"] + cfg["mirror"]["ood_symbols"]
+    return {"bracket": "()VX", "mod": "0123456789%"}[task]
 
 
 def check_task_split(task: str, split: str) -> None:

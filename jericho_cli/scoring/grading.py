@@ -1,4 +1,4 @@
-"""`jericho score`: hear answer audio, decode it to symbols, grade it against the references."""
+"""Grading (`jericho score`): hear answer audio, turn it into symbols with the ear, grade it against the references."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .codebook import Codebook
-from .errors import JerichoError
-from .fileio import iter_wavs, read_manifest, read_wav, resolve, write_json_atomic, write_manifest
+from ..data.codebook import Codebook
+from ..errors import JerichoError
+from ..io.audio import iter_wavs, read_wav
+from ..io.files import check_out_path, write_json_atomic
+from ..io.manifest import read_manifest, resolve, write_manifest
+from .ear import Scorer
 from .metrics import compare, summarize
-from .scorer import Scorer
 
 
 def find_codebook(codebook: str | None, manifest: str | None) -> Codebook:
@@ -60,6 +62,7 @@ def transcribe_all(paths: list[Path], cb: Codebook, *, resample=False, mix=False
 
 def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resample=False, mix=False,
                     skip_bad=False, jobs=1, quiet=False) -> dict:
+    out_dir = check_out_path(out)
     refs = read_manifest(ref, required=("id", "task", "split", "target") + (() if hyp else ("target_audio",)))
     cb = find_codebook(codebook, ref)
     for r in refs:
@@ -98,7 +101,6 @@ def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resam
     summary["source"] = {"ref": str(ref), "hyp": str(hyp) if hyp else None, "codebook": cb.source}
     if any("aux_symbols" in r for r in rows):
         summary["overall"]["aux_exact_match"] = sum(r.get("aux_exact", False) for r in rows) / len(rows)
-    out_dir = Path(out)
     write_manifest(out_dir / "scores.jsonl", rows)
     write_json_atomic(out_dir / "summary.json", summary)
     return summary
@@ -107,6 +109,8 @@ def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resam
 def score_wav_dir(wav_dir: str, out: str, *, codebook=None, resample=False, mix=False, skip_bad=False,
                   jobs=1, quiet=False) -> list[dict]:
     """Transcribe a folder of wavs made anywhere: OUT/transcripts.jsonl (or stdout with --out -)."""
+    if out != "-":
+        check_out_path(out)
     cb = find_codebook(codebook, None)
     paths = list(iter_wavs(wav_dir))
     if not paths:

@@ -1,0 +1,14 @@
+"""`jericho probe`: what a model's recurrent state holds (state norms, linear probes, structure)."""
+
+import typer
+
+from ..cli import step
+
+
+@step("probe", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def probe():
+    """State analysis of a checkpoint or of feature sequences (not implemented yet: issue #10)."""
+    from ..analysis.probe import run
+
+    run()
+    raise typer.Exit(0)

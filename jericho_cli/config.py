@@ -1,0 +1,397 @@
+"""Every configuration default of Jericho, in one place: data, model, training.
+
+A config is a YAML file with `data:`, `model:` and `train:` sections (and optionally `include:`, a
+file it extends, relative to itself) plus `--set key.path=value` overrides. Each layer is checked
+against the tables below: an unknown key or a value of the wrong type or range is a one-line error
+naming the key and where it came from (nanoGPT's configurator is the model: defaults in one block,
+overrides say what they change, typos are errors).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import yaml
+
+from .errors import JerichoError
+from .io.files import read_yaml
+
+TASKS = ("mirror", "bracket", "mod")
+
+
+@dataclass(frozen=True)
+class Opt:
+    """One option: its default, what it means, and what values it takes."""
+    default: Any
+    doc: str
+    kind: type | tuple = ()       # accepted types; from the default when empty (None default: give it)
+    choices: tuple = ()
+    check: Callable[[Any], str | None] | None = None  # returns a complaint or None
+    nullable: bool = False
+
+
+# ------------------------------------------------------------------------------------ checks
+def at_least(lo):
+    return lambda v: None if v >= lo else f"must be >= {lo}"
+
+
+def above(lo):
+    return lambda v: None if v > lo else f"must be > {lo}"
+
+
+def in_unit(v):
+    return None if 0 <= v <= 1 else "must be in [0, 1]"
+
+
+def level_range(v):
+    if len(v) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+        return "must be [low, high], two integers"
+    return None if 1 <= v[0] <= v[1] else f"must have 1 <= low <= high, got {v}"
+
+
+def symbol_string(v):
+    return None if v and len(set(v)) == len(v) else "must be a non-empty string of distinct symbols"
+
+
+def layer_list(v):
+    bad = [x for x in v if x not in ("ssd", "attn")]
+    return f"unknown layer kinds {bad} (ssd, attn)" if bad else (None if v else "must not be empty")
+
+
+def int_list(v):
+    return None if all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v) else \
+        "must be a list of non-negative integers"
+
+
+def task_spec(v):
+    names = [v] if isinstance(v, str) else v
+    bad = [t for t in names if t not in TASKS]
+    if bad or not names:
+        return f"unknown task {bad[0]!r} (available: {', '.join(TASKS)})" if bad else "must name a task"
+    return None
+
+
+def task_weights(v):
+    bad = [t for t in v if t not in TASKS]
+    if bad:
+        return f"names unknown task {bad[0]!r}"
+    ok = all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in v.values())
+    return None if ok and sum(v.values()) > 0 else "weights must be non-negative numbers with a positive sum"
+
+
+def device_name(v):
+    return None if v in ("auto", "cpu", "cuda") or v.startswith("cuda:") else "must be auto, cpu, cuda or cuda:N"
+
+
+# -------------------------------------------------------------------------------------- data
+DATA = {
+    "pools": {  # percent of the hashed input space (data/pools.py): no test input can occur in train
+        "train": Opt(80, "buckets [0, train) are the train pool", check=at_least(1)),
+        "val": Opt(10, "the next `val` buckets are the val pool", check=at_least(1)),
+        "test": Opt(10, "the rest is the test pool", check=at_least(1)),
+    },
+    "mirror": {
+        "variant": Opt("copy", "copy the input, or repeat it twice, or reverse it",
+                       choices=("copy", "repeat", "reverse")),
+        "train_symbols": Opt("ABCDEFGHIJ", "symbols of train and IID splits", check=symbol_string),
+        "ood_symbols": Opt("KL", "held-out symbols of test_ood_symbol", check=symbol_string),
+        "iid_levels": Opt([3, 10], "[min, max] sequence length of train/val/test_iid", check=level_range),
+        "ood_length_levels": Opt([11, 20], "[min, max] length of test_ood_length", check=level_range),
+    },
+    "bracket": {
+        "iid_levels": Opt([4, 10], "[min, max] sequence length (odd lengths round up)", check=level_range),
+        "ood_length_levels": Opt([12, 20], "[min, max] length of test_ood_length", check=level_range),
+    },
+    "mod": {
+        "iid_levels": Opt([1, 3], "[min, max] digits of the dividend A", check=level_range),
+        "divisor_digits": Opt(2, "divisors have 1..this many digits (never more than A)", check=at_least(1)),
+        "iid_steps": Opt([1, 2], "[min, max] number of % operators in train/IID", check=level_range),
+        "ood_length_levels": Opt([4, 5], "[min, max] dividend digits of test_ood_length", check=level_range),
+        "compose_steps": Opt(3, "number of % operators in test_ood_compose", check=at_least(1)),
+        "edge_prob": Opt(0.1, "extra probability of an edge case (A<B, A=B, B=1)", check=in_unit),
+        "balance_remainders": Opt(True, "draw the remainder first (else uniform A, B: half the answers 0)"),
+    },
+}
+
+# ------------------------------------------------------------------------------------- model
+MODEL = {
+    "name": Opt("appendix", "named size (NAMED_MODELS) the other keys override"),
+    "d_model": Opt(128, "residual width", check=at_least(1)),
+    "layers": Opt(["ssd", "ssd", "attn", "ssd", "ssd", "attn"], "block kinds in order", check=layer_list),
+    "d_state": Opt(64, "SSD state size N per head", check=at_least(1)),
+    "headdim": Opt(32, "SSD head dimension P", check=at_least(1)),
+    "expand": Opt(2, "SSD inner width = expand * d_model", check=at_least(1)),
+    "d_conv": Opt(4, "SSD depthwise causal conv width", check=at_least(1)),
+    "chunk_size": Opt(64, "SSD chunk length of the chunked scan", check=at_least(1)),
+    "lti_layers": Opt([], "indices (among SSD layers) made LTI: dt, B, C input-independent", check=int_list),
+    "neg_eig": Opt(False, "SSD eigenvalues in [-1, 1] instead of [0, 1] (parity-like state tracking)"),
+    "n_heads": Opt(4, "attention heads", check=at_least(1)),
+    "attn_window": Opt(None, "attention window in model steps; null = full causal", kind=int, nullable=True,
+                       check=at_least(1)),
+    "mlp_ratio": Opt(2.0, "attention block MLP width / d_model", check=above(0)),
+    "frontend": Opt("mel", "log-mel, STFT log-magnitude, or a learnable strided conv on the wave",
+                    choices=("mel", "stft", "conv")),
+    "n_mels": Opt(64, "mel bands (frontend mel)", check=at_least(1)),
+    "n_fft": Opt(512, "STFT size (front end, answer frames, Griffin-Lim)", check=at_least(16)),
+    "hop": Opt(160, "STFT hop in samples (10 ms at 16 kHz)", check=at_least(1)),
+    "win": Opt(400, "STFT window in samples", check=at_least(1)),
+    "sample_rate": Opt(16000, "Hz; must equal the codebook's", check=at_least(1000)),
+    "downsample": Opt(1, "STFT frames stacked into one model step", check=at_least(1)),
+    "answer_ratio": Opt(1.0, "answer slot = answer_ratio * input steps + answer_pad", check=at_least(0)),
+    "answer_pad": Opt(40, "answer slot padding in STFT frames (40 = 400 ms)", check=at_least(0)),
+    "n_symbols": Opt(31, "CTC classes (+1 blank); set from the codebook by train", check=at_least(1)),
+    "gl_iters": Opt(32, "Griffin-Lim iterations when decoding", check=at_least(1)),
+}
+
+NAMED_MODELS = {
+    # the prototype's size: d_model 128, 4 SSD + 2 attention, ~0.9M parameters
+    "appendix": {"mlp_ratio": 4.0},
+    # the execution plan's depth: 10 SSD + 2 attention (one attention in each half)
+    "plan": {"d_model": 256, "headdim": 64, "n_heads": 8,
+             "layers": ["ssd"] * 5 + ["attn"] + ["ssd"] * 5 + ["attn"]},
+    # small enough to train on 2 CPU cores in minutes (the README's main job)
+    "cpu_small": {"d_model": 64, "d_state": 32, "headdim": 16, "n_heads": 4, "n_mels": 48,
+                  "layers": ["ssd", "attn", "ssd", "attn"]},
+}
+
+# ------------------------------------------------------------------------------------- train
+TRAIN = {
+    "task": Opt("mirror", "one task, or a list for multitask training with the subject selector",
+                kind=(str, list), check=task_spec),
+    "mix": Opt(None, "{task: weight} base proportions of the subject selector; null = equal", kind=dict,
+               nullable=True, check=task_weights),
+    "adaptive": Opt(False, "subject selector: lagging tasks get more batches"),
+    "control": Opt(None, "shuffled_answers: negative control, each input paired with another's answer",
+                   kind=str, nullable=True, choices=("shuffled_answers",)),
+    "seed": Opt(0, "model init and every batch flow from this", check=at_least(0)),
+    "steps": Opt(3000, "optimizer steps", check=at_least(1)),
+    "batch_size": Opt(16, "utterances per step (per process)", check=at_least(1)),
+    "lr": Opt(2e-3, "peak learning rate (AdamW, linear warmup, cosine to 10%)", check=above(0)),
+    "warmup": Opt(200, "linear warmup steps", check=at_least(0)),
+    "weight_decay": Opt(0.01, "AdamW weight decay on matrices", check=at_least(0)),
+    "grad_clip": Opt(1.0, "gradient norm clip", check=above(0)),
+    "val_every": Opt(250, "validate and checkpoint every this many steps", check=at_least(1)),
+    "val_n": Opt(64, "validation utterances per task (scored from decoded audio)", check=at_least(1)),
+    "manifest": Opt(None, "train on this manifest's wavs instead of on-the-fly data", kind=str, nullable=True),
+    "snr_db": Opt(None, "white noise at this SNR on training inputs; null = clean", kind=float, nullable=True),
+    "device": Opt("auto", "auto | cpu | cuda | cuda:N", check=device_name),
+    "amp": Opt(True, "bf16 autocast on CUDA"),
+    "stop_at": Opt(None, "end this invocation at this step (a cluster time slot); --resume goes on",
+                   kind=int, nullable=True, check=at_least(1)),
+    "curriculum": {
+        "enabled": Opt(True, "raise the max level as validation passes `threshold`; or a list of tasks",
+                       kind=(bool, list)),
+        "start": Opt(None, "first max level, or {task: level}; null = the lowest level", kind=(int, dict),
+                     nullable=True),
+        "threshold": Opt(0.9, "validation exact match (up to the level) that raises the level",
+                         check=lambda v: None if 0 < v <= 1 else "must be in (0, 1]"),
+    },
+    "loss": {
+        "spec_l1": Opt(1.0, "weight of L1 on answer log-magnitude frames", check=at_least(0)),
+        "mrstft": Opt(0.0, "weight of multi-resolution STFT on the Griffin-Lim waveform", check=at_least(0)),
+        "ctc": Opt(0.2, "weight of the auxiliary CTC head", check=at_least(0)),
+        "loss_gl_iters": Opt(4, "Griffin-Lim iterations inside the mrstft loss", check=at_least(1)),
+    },
+}
+
+SECTIONS = {"data": DATA, "model": MODEL, "train": TRAIN}
+
+
+# ------------------------------------------------------------------------------ mechanics
+def defaults(spec: dict) -> dict:
+    return {k: defaults(v) if isinstance(v, dict) else copy.deepcopy(v.default) for k, v in spec.items()}
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in (over or {}).items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _type_name(kind) -> str:
+    names = {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list",
+             dict: "a mapping"}
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _coerce(value, opt: Opt, key: str, where: str):
+    """The value with its type checked (ints pass as floats, '3e-4' as a float), or a JerichoError."""
+    if value is None:
+        if opt.nullable:
+            return None
+        raise JerichoError(f"{key} cannot be null", where)
+    kind = opt.kind or type(opt.default)
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if float in kinds and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    ok = any(isinstance(value, k) and not (isinstance(value, bool) and k is not bool) for k in kinds)
+    if not ok and float in kinds and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise JerichoError(f"{key} must be {_type_name(kind)}, got {value!r}", where)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise JerichoError(f"{key} must be a finite number, got {value!r}", where)
+    if opt.choices and value not in opt.choices:
+        raise JerichoError(f"{key}: {value!r} is not one of {', '.join(map(str, opt.choices))}", where)
+    problem = opt.check(value) if opt.check else None
+    if problem:
+        raise JerichoError(f"{key} {problem}", where)
+    return value
+
+
+def check_layer(layer: dict, spec: dict, where: str, prefix: str = "") -> dict:
+    """Check one layer of overrides (a file or the --set list) against `spec`; returns it coerced."""
+    if not isinstance(layer, dict):
+        raise JerichoError(f"{prefix.rstrip('.') or 'config'} must be a mapping", where)
+    out = {}
+    for k, v in layer.items():
+        key = f"{prefix}{k}"
+        if k not in spec:
+            near = difflib.get_close_matches(str(k), [str(s) for s in spec], n=1)
+            hint = f" (did you mean {prefix}{near[0]}?)" if near else f" (known: {', '.join(spec)})"
+            raise JerichoError(f"unknown config key {key}{hint}", where)
+        if isinstance(spec[k], dict):
+            out[k] = check_layer(v, spec[k], where, key + ".")
+        else:
+            out[k] = _coerce(v, spec[k], key, where)
+    return out
+
+
+def _read_layers(path: str | Path, seen: tuple = ()) -> list[tuple[dict, str]]:
+    """A config file and the files it includes, base first: [(raw dict, file name)]."""
+    p = Path(path)
+    if p.resolve() in seen:
+        raise JerichoError("include cycle", str(p))
+    raw = read_yaml(p, "config")
+    layers = []
+    inc = raw.pop("include", None)
+    if inc is not None:
+        if not isinstance(inc, str):
+            raise JerichoError("include must be a file name", str(p))
+        layers = _read_layers(p.parent / inc, seen + (p.resolve(),))
+    return layers + [(raw, str(p))]
+
+
+def parse_sets(sets: list[str]) -> dict:
+    """['train.lr=3e-4', ...] -> nested dict (values parsed as YAML)."""
+    out: dict = {}
+    for s in sets:
+        key, eq, value = s.partition("=")
+        if not eq or not key or any(not part for part in key.split(".")):
+            raise JerichoError(f"--set expects key.path=value, got {s!r}")
+        cur = out
+        parts = key.split(".")
+        for k in parts[:-1]:
+            nxt = cur.setdefault(k, {})
+            if not isinstance(nxt, dict):
+                raise JerichoError(f"--set {s!r}: {k} is set to a value and a section at once")
+            cur = nxt
+        try:
+            cur[parts[-1]] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            cur[parts[-1]] = value
+    return out
+
+
+def _check_sections(raw: dict, where: str, allowed=("data", "model", "train")) -> dict:
+    bad = [k for k in raw if k not in allowed]
+    if bad:
+        raise JerichoError(f"unknown config section {bad[0]!r} (sections: {', '.join(allowed)})", where)
+    return {k: check_layer(v if v is not None else {}, SECTIONS[k], where, k + ".") for k, v in raw.items()}
+
+
+def load_config(paths: str | list[str] | None = None, sets: list[str] = ()) -> dict:
+    """The full training config: defaults <- each file (with its includes) <- --set; all checked."""
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths or [])
+    layers = [lay for p in paths for lay in _read_layers(p)]
+    layers.append((parse_sets(list(sets)), "--set"))
+    cfg = {"data": defaults(DATA), "model": {"name": MODEL["name"].default}, "train": defaults(TRAIN)}
+    for raw, where in layers:
+        cfg = deep_merge(cfg, _check_sections(raw, where))
+    model_config(cfg["model"])  # named config and cross-field checks
+    check_data(cfg["data"])
+    return cfg
+
+
+def load_data_config(path: str | Path | None) -> dict:
+    """A data config for `synth`: defaults <- the file's `data:` section (a whole train config works)."""
+    cfg = defaults(DATA)
+    if path:
+        for raw, where in _read_layers(path):
+            if "data" in raw or set(raw) & {"model", "train"}:
+                raw = _check_sections(raw, where).get("data", {})
+            else:
+                raw = check_layer(raw, DATA, where, "data.")
+            cfg = deep_merge(cfg, raw)
+    check_data(cfg)
+    return cfg
+
+
+def check_data(data: dict) -> None:
+    if data["pools"]["train"] + data["pools"]["val"] >= 100:
+        raise JerichoError("data.pools.train + data.pools.val must leave a test pool (sum below 100)")
+    m = data["mirror"]
+    if set(m["train_symbols"]) & set(m["ood_symbols"]):
+        raise JerichoError("data.mirror.ood_symbols must not occur in data.mirror.train_symbols")
+
+
+class ModelConfig(SimpleNamespace):
+    """Expanded model options (attribute access); built only through `model_config`."""
+
+    def to_dict(self) -> dict:
+        return dict(vars(self))
+
+    @classmethod
+    def from_dict(cls, d: dict, where: str = "model config") -> "ModelConfig":
+        return model_config(d, where)
+
+
+def model_config(d: dict, where: str = "model config") -> ModelConfig:
+    """Defaults <- the named size <- explicit keys, checked (also cross-field)."""
+    d = check_layer(dict(d), MODEL, where, "model.")
+    name = d.get("name", MODEL["name"].default)
+    if name not in NAMED_MODELS:
+        raise JerichoError(f"model.name: unknown named model {name!r} (available: {', '.join(NAMED_MODELS)})",
+                           where)
+    full = {**defaults(MODEL), **copy.deepcopy(NAMED_MODELS[name]), **d}
+    full.pop("name")
+    c = ModelConfig(**full)
+    if c.d_model % c.n_heads:
+        raise JerichoError(f"model.d_model={c.d_model} must be a multiple of model.n_heads={c.n_heads}", where)
+    if (c.expand * c.d_model) % c.headdim:
+        raise JerichoError(f"model.expand*d_model={c.expand * c.d_model} must be a multiple of "
+                           f"model.headdim={c.headdim}", where)
+    if c.win > c.n_fft:
+        raise JerichoError(f"model.win={c.win} must be <= model.n_fft={c.n_fft}", where)
+    n_ssd = sum(k == "ssd" for k in c.layers)
+    if any(i >= n_ssd for i in c.lti_layers):
+        raise JerichoError(f"model.lti_layers {c.lti_layers}: there are only {n_ssd} SSD layers", where)
+    return c
+
+
+def describe(spec: dict | None = None, prefix: str = "") -> str:
+    """Every option with its default and meaning (`jericho train --show-defaults`)."""
+    if spec is None:
+        return "".join(describe(s, name + ".") for name, s in SECTIONS.items())
+    lines = []
+    for k, v in spec.items():
+        if isinstance(v, dict):
+            lines.append(describe(v, f"{prefix}{k}."))
+        else:
+            lines.append(f"{prefix}{k} = {json_like(v.default)}  # {v.doc}\n")
+    return "".join(lines)
+
+
+def json_like(v) -> str:
+    return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()

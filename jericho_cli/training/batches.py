@@ -1,0 +1,80 @@
+"""Training batches: on-the-fly examples (or a manifest's), and the target frames the loss compares."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import torch
+
+from ..data import pools
+from ..data.codebook import Codebook
+from ..data.render import Variation, render
+from ..errors import JerichoError
+from ..inference import pad_batch
+from ..io.audio import audio_info, read_wav
+from ..io.manifest import read_manifest, resolve
+from ..model.mini_jmamba import MiniJMamba
+
+
+def task_list(t: dict) -> list[str]:
+    return [t["task"]] if isinstance(t["task"], str) else list(t["task"])
+
+
+class Batches:
+    """Training batches: batch `step` is a pure function of (seed, step), so resume is exact."""
+
+    def __init__(self, cfg: dict, cb: Codebook):
+        self.cfg, self.cb, self.t = cfg, cb, cfg["train"]
+        self.variation = Variation(snr_db=self.t["snr_db"])
+        self.records = None
+        if self.t["manifest"]:  # every file checked now, not at the step that would read it
+            self.records = read_manifest(self.t["manifest"], required=("id", "audio", "target_audio", "target"))
+            for r in self.records:
+                cb.check_symbols(r["target"], r["_line"], "target")
+                for field in ("audio", "target_audio"):
+                    info = audio_info(resolve(r, field))
+                    if info.samplerate != cb.sample_rate or info.channels != 1:
+                        raise JerichoError(f"expected mono {cb.sample_rate} Hz audio, got {info.channels} "
+                                           f"channel(s) at {info.samplerate} Hz", str(resolve(r, field)))
+
+    def examples(self, step: int, task: str, max_level: int | None, rank: int = 0):
+        """[(input wave, answer wave, answer symbols)] for one step of one process."""
+        bs, seed = self.t["batch_size"], self.t["seed"]
+        out = []
+        if self.records is not None:
+            rng = np.random.default_rng([seed, rank, step])
+            for i in rng.integers(len(self.records), size=bs):
+                r = self.records[int(i)]
+                out.append((read_wav(resolve(r), self.cb.sample_rate),
+                            read_wav(resolve(r, "target_audio"), self.cb.sample_rate), r["target"]))
+            return out
+        for j in range(bs):
+            index = (step * bs + j) * max(1, int(os.environ.get("WORLD_SIZE", 1))) + rank
+            ex = pools.draw(task, "train", index, seed, self.cfg["data"], max_level=max_level)
+            rng = pools.example_rng(seed, task, "train/audio", index)
+            target = ex.target
+            if self.t["control"] == "shuffled_answers":  # the answer of an unrelated example
+                target = pools.draw(task, "train", index + 10 ** 9, seed, self.cfg["data"], max_level=max_level).target
+            out.append((render(ex.input, self.cb, rng=rng, variation=self.variation),
+                        render(target, self.cb), target))
+        return out
+
+
+def make_targets(model: MiniJMamba, examples, device):
+    """Input batch, answer-slot sizes (grown where a target would not fit) and target frames."""
+    wave, n = pad_batch([e[0] for e in examples], device)
+    tgt_wave, tgt_n = pad_batch([e[1] for e in examples], device)
+    k = model.cfg.downsample
+    in_steps = model.input_steps(n)
+    tgt_frames = tgt_n // model.cfg.hop + 1
+    ans_steps = torch.maximum(model.answer_steps(in_steps), (tgt_frames + k - 1) // k)
+    frames = int(ans_steps.max()) * k
+    tgt = model.spec.log_mag(tgt_wave)
+    floor = math.log(model.spec.log_floor)
+    tgt = torch.nn.functional.pad(tgt, (0, 0, 0, max(0, frames - tgt.shape[1])), value=floor)[:, :frames]
+    fidx = torch.arange(frames, device=device)[None]
+    tgt = torch.where(fidx[..., None] < tgt_frames[:, None, None], tgt, torch.full_like(tgt, floor))
+    mask = (fidx < (ans_steps * k)[:, None]).float()
+    return wave, n, ans_steps, tgt, mask, tgt_wave

@@ -1,0 +1,248 @@
+"""Training (`jericho train`), as named pieces in the manner of icefall's train.py:
+
+    prepare_run_folder -> build model / optimizer -> load_checkpoint_if_available
+    -> loop: train_step; every val_every steps: validate, advance the curriculum, save_checkpoint
+    -> write_run_info (run.json: parameters, hardware, threads, wall time, git revision, config hash)
+
+Batch `n` is a pure function of (seed, n), so `--resume` from last.pt continues exactly where a run
+stopped; a run folder that holds a run is never overwritten without `--overwrite`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+from tqdm import tqdm
+
+from ..config import load_config, model_config
+from ..data import pools
+from ..data.codebook import Codebook
+from ..errors import JerichoError
+from ..io import checkpoint
+from ..io.files import check_out_path, fingerprint, remove_stale_temps, write_json_atomic, write_text_atomic
+from ..logs import add_file, log
+from ..model import losses
+from ..model.mini_jmamba import MiniJMamba
+from ..runtime import git_revision, hardware, pick_device
+from . import distributed
+from .batches import Batches, make_targets, task_list
+from .curriculum import advance, complete, curriculum_start
+from .optim import build_optimizer, lr_at
+from .selector import SubjectSelector
+from .validate import Validator
+
+RUN_FILES = ("best.pt", "last.pt", "config.yaml", "run.json", "log")
+IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"))  # may change between invocations
+
+
+def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
+    wave, n, ans_steps, tgt, mask, tgt_wave = batch
+    out = model(wave, n, ans_steps)
+    pred = model.answer_frames(out["log_mag"])
+    parts = {"spec_l1": losses.masked_l1(pred, tgt, mask)}
+    if weights.get("ctc", 0) > 0:
+        parts["ctc"] = losses.ctc(out["ctc"], ans_steps, symbols)
+    if weights.get("mrstft", 0) > 0:
+        parts["mrstft"] = losses.mr_stft(model.to_wave(out["log_mag"], weights.get("loss_gl_iters", 4)), tgt_wave)
+    total = sum(weights[k] * v for k, v in parts.items())
+    return total, {k: v.item() for k, v in parts.items()}
+
+
+def prepare_run_folder(out: str, resume: bool, overwrite: bool) -> Path:
+    """The run folder, refusing to clobber a run: continue it (--resume) or start again (--overwrite)."""
+    out_dir = check_out_path(out)
+    present = [f for f in RUN_FILES if (out_dir / f).exists()]
+    if present and overwrite:
+        for f in present:
+            p = out_dir / f
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+    elif present and not resume:
+        step = ""
+        if (out_dir / "run.json").exists():
+            try:
+                info = json.loads((out_dir / "run.json").read_text())
+                step = f" (step {info['steps_done']} of {info['config']['train']['steps']})"
+            except (ValueError, KeyError, TypeError):
+                pass
+        raise JerichoError(f"holds a training run{step}; use --resume to continue it or --overwrite to "
+                           "start again", str(out_dir))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(out_dir)
+    return out_dir
+
+
+def _comparable(cfg: dict) -> dict:
+    c = json.loads(json.dumps(cfg))
+    for section, key in IGNORED_ON_RESUME:
+        c.get(section, {}).pop(key, None)
+    return c
+
+
+def load_checkpoint_if_available(out_dir: Path, cfg: dict, cb: Codebook, model, opt, selector,
+                                 state: dict, device) -> dict:
+    """The training state to start from: last.pt's (same config and codebook only) or `state`."""
+    last = out_dir / "last.pt"
+    metrics = out_dir / "log" / "metrics.jsonl"
+    if not last.exists():
+        metrics.unlink(missing_ok=True)  # rows of a run killed before its first checkpoint
+        return state
+    ck = checkpoint.load(last, device)
+    if "state" not in ck or "optimizer" not in ck:
+        raise JerichoError("not a training checkpoint (no optimizer state); cannot resume", str(last))
+    if _comparable(ck.get("config", {})) != _comparable(cfg) or ck["codebook"] != cb.to_dict():
+        raise JerichoError("was trained with another config or codebook; resume with the same one or use "
+                           "--overwrite", str(last))
+    model.load_state_dict(ck["model"])
+    opt.load_state_dict(ck["optimizer"])
+    selector.load(ck["state"]["selector"])
+    state = ck["state"]
+    if metrics.exists():  # rows written after the checkpoint (a kill between the two) are redone
+        rows = [ln for ln in metrics.read_text().splitlines() if _row_step(ln) <= state["step"]]
+        write_text_atomic(metrics, "".join(r + "\n" for r in rows))
+    log.info(f"resumed from {last} at step {state['step']}")
+    return state
+
+
+def _row_step(line: str) -> float:
+    try:
+        return json.loads(line)["step"]
+    except (ValueError, KeyError, TypeError):
+        return float("inf")  # a torn line: dropped
+
+
+def save_checkpoint(path: Path, model, opt, cfg: dict, cb: Codebook, state: dict) -> None:
+    checkpoint.save(path, {"model": model.state_dict(), "model_config": model.cfg.to_dict(), "config": cfg,
+                           "codebook": cb.to_dict(), "step": state["step"], "git_rev": git_revision(),
+                           "optimizer": opt.state_dict(), "state": state})
+
+
+def train_step(net, model, opt, batches: Batches, selector, state: dict, cfg: dict, sym_index: dict,
+               device, rank: int) -> dict:
+    """One optimizer step on one batch; returns the loss terms."""
+    t, step = cfg["train"], state["step"]
+    for g in opt.param_groups:
+        g["lr"] = lr_at(step, t)
+    task = selector.pick(step)
+    exs = batches.examples(step, task, state["max_level"][task], rank)
+    batch = make_targets(model, exs, device)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=t["amp"] and device.type == "cuda"):
+        loss, parts = compute_loss(net, batch, [[sym_index[s] for s in e[2]] for e in exs], t["loss"])
+    if not torch.isfinite(loss):
+        raise JerichoError(f"loss is {loss.item()} at step {step} (lower train.lr or check the data)")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), t["grad_clip"])
+    opt.step()
+    state["step"] = step + 1
+    return parts
+
+
+def validate(model, validator: Validator, selector, state: dict, levels: dict, cfg: dict, window: list,
+             out_dir: Path) -> dict:
+    """Score the val sets, log a metrics row, raise curriculum levels; returns the mean val figures."""
+    per_task = validator(model, state["max_level"])
+    v = {k: float(np.mean([r[k] for r in per_task.values()])) for k in ("exact", "exact_upto_level", "aux_exact")}
+    selector.update({task: r["exact"] for task, r in per_task.items()})
+    state["selector"] = selector.state()
+    mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in window[0]} if window else {}
+    row = {"step": state["step"], "lr": lr_at(state["step"] - 1, cfg["train"]), "max_level": state["max_level"],
+           **mean, **{"val_" + k: x for k, x in v.items()}, "elapsed_s": round(state["wall_s"], 1)}
+    if len(per_task) > 1:
+        row["val_by_task"] = per_task
+        row["mix"] = selector.probs()
+    log.info(json.dumps(row))
+    with open(out_dir / "log" / "metrics.jsonl", "a") as f:
+        f.write(json.dumps(row) + "\n")
+    for line in advance(state["max_level"], levels, per_task, cfg["train"]["curriculum"]["threshold"]):
+        log.info(line)
+    return v
+
+
+def write_run_info(out_dir: Path, cfg: dict, counts: dict, state: dict, device, finished: bool) -> None:
+    """run.json: what recipes and `report --book` read about a run (never parsed from log text)."""
+    write_json_atomic(out_dir / "run.json", {
+        "parameters": counts, "steps_done": state["step"], "finished": finished,
+        "best_val_exact": state["best"], "train_wall_s": round(state["wall_s"], 1),
+        "hardware": hardware(device), "git_rev": git_revision(), "config_hash": fingerprint(cfg), "config": cfg})
+
+
+def build(cfg: dict, cb: Codebook) -> MiniJMamba:
+    mc = model_config(cfg["model"])
+    if mc.sample_rate != cb.sample_rate:
+        raise JerichoError(f"model.sample_rate={mc.sample_rate} differs from the codebook's {cb.sample_rate} Hz",
+                           cb.source)
+    torch.manual_seed(cfg["train"]["seed"])
+    return MiniJMamba(mc)
+
+
+def train(config: list[str] | str | None, out: str | None, sets: list[str] = (), resume: bool = False,
+          overwrite: bool = False, dry_run: bool = False, quiet: bool = False, codebook: str | None = None) -> dict:
+    cfg = load_config(config, sets)
+    t = cfg["train"]
+    cb = Codebook.load(codebook)
+    tasks = task_list(t)
+    for task in tasks:
+        cb.require(pools.task_symbols(task, cfg["data"]), f"task {task}")
+    cfg["model"]["n_symbols"] = len(cb.alphabet)
+    levels = {task: pools.split_levels(task, "train", cfg["data"]) for task in tasks}
+    model = build(cfg, cb)
+    counts = model.parameter_counts()
+    if dry_run:
+        return {"parameters": counts, "config": cfg}
+    device = pick_device(t["device"])
+    if t["mix"] and set(t["mix"]) != set(tasks):
+        raise JerichoError(f"train.mix names {sorted(t['mix'])}, train.task is {tasks}")
+    batches = Batches(cfg, cb)  # checks a training manifest before the run folder is touched
+    out_dir = prepare_run_folder(out, resume, overwrite)
+    handler = add_file(out_dir / "log" / "train.log")
+    try:
+        return _run(cfg, cb, model, counts, levels, batches, out_dir, device, quiet)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def _run(cfg, cb, model, counts, levels, batches, out_dir, device, quiet) -> dict:
+    t, tasks = cfg["train"], list(levels)
+    _, rank = distributed.world()
+    device = distributed.setup(device)
+    model.to(device)
+    opt = build_optimizer(model, t)
+    selector = SubjectSelector(t["mix"] or {task: 1.0 for task in tasks}, adaptive=t["adaptive"], seed=t["seed"])
+    state = {"step": 0, "best": -1.0, "wall_s": 0.0, "selector": selector.state(),
+             "max_level": {task: curriculum_start(t["curriculum"], task, lv) for task, lv in levels.items()}}
+    state = load_checkpoint_if_available(out_dir, cfg, cb, model, opt, selector, state, device)
+    state.setdefault("wall_s", 0.0)
+    write_text_atomic(out_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    log.info(f"parameters: {json.dumps(counts)}; device {device}; git {git_revision()}")
+    net = distributed.wrap(model)
+    validator = Validator(cfg, cb) if rank == 0 else None
+    sym_index = {s: i for i, s in enumerate(cb.alphabet)}
+    end = min(t["steps"], t["stop_at"] or t["steps"])
+    bar = tqdm(total=t["steps"], initial=state["step"], desc="train", unit="step", disable=quiet or rank != 0)
+    window, tick = [], time.time()
+    while state["step"] < end:
+        window.append(train_step(net, model, opt, batches, selector, state, cfg, sym_index, device, rank))
+        bar.update(1)
+        if rank == 0 and (state["step"] % t["val_every"] == 0 or state["step"] == end):
+            state["wall_s"] += time.time() - tick
+            tick = time.time()
+            v = validate(model, validator, selector, state, levels, cfg, window, out_dir)
+            window = []
+            if complete(state["max_level"], levels) and v["exact"] >= state["best"]:
+                state["best"] = v["exact"]
+                save_checkpoint(out_dir / "best.pt", model, opt, cfg, cb, state)
+            save_checkpoint(out_dir / "last.pt", model, opt, cfg, cb, state)
+    bar.close()
+    if rank == 0:
+        if not (out_dir / "best.pt").exists():
+            save_checkpoint(out_dir / "best.pt", model, opt, cfg, cb, state)
+        write_run_info(out_dir, cfg, counts, state, device, finished=state["step"] >= t["steps"])
+    log.info(f"done: {state['step']} steps, best val exact {state['best']:.4f}, {state['wall_s']:.0f}s")
+    return {"parameters": counts, "best_val_exact": state["best"], "steps": state["step"]}

@@ -1,0 +1,47 @@
+"""Validation: a fixed val set per task, exact match of the *scored output audio*."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data import pools
+from ..data.codebook import Codebook
+from ..data.render import Variation, render
+from ..inference import answer
+from ..scoring.ear import Scorer
+from .batches import task_list
+
+
+class Validator:
+    """Exact match per task, overall and up to the curriculum's current level, and of the CTC head."""
+
+    def __init__(self, cfg: dict, cb: Codebook):
+        t = cfg["train"]
+        self.cb, self.scorer = cb, Scorer(cb)
+        self.items = {}
+        for task in task_list(t):
+            self.items[task] = []
+            for i in range(t["val_n"]):
+                ex = pools.draw(task, "val", i, t["seed"], cfg["data"])
+                rng = pools.example_rng(t["seed"], task, "val/audio", i)
+                self.items[task].append((render(ex.input, cb, rng=rng, variation=Variation(snr_db=t["snr_db"])),
+                                         ex.target, ex.meta["difficulty"]))
+
+    def __call__(self, model, max_level: dict, batch_size=32) -> dict:
+        """{task: {exact, exact_upto_level, aux_exact}}."""
+        model.eval()
+        result = {}
+        for task, items in self.items.items():
+            hits, aux_hits = [], []
+            for s in range(0, len(items), batch_size):
+                chunk = items[s:s + batch_size]
+                audio, aux = answer(model, [c[0] for c in chunk], self.cb.alphabet)
+                for (_, target, level), y, a in zip(chunk, audio, aux):
+                    hits.append((level, self.scorer.transcribe(y) == target))
+                    aux_hits.append(a == target)
+            cap = max_level.get(task)
+            upto = [h for lv, h in hits if cap is None or lv <= cap]
+            result[task] = {"exact": float(np.mean([h for _, h in hits])),
+                            "exact_upto_level": float(np.mean(upto or [0])), "aux_exact": float(np.mean(aux_hits))}
+        model.train()
+        return result
