@@ -120,6 +120,8 @@ def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, ba
               "inputs": fingerprint([[uid, str(p), lengths[i]] for i, (uid, p, _) in enumerate(items)])}
     with stamped_folder(out, "decode.json", params, overwrite=overwrite, command="decode",
                         owned=("manifest.jsonl", PARTIAL, "wav")) as out_dir:
+        if (out_dir / "manifest.jsonl").exists():  # this very decode finished before
+            return out_dir
         done = _finished(out_dir)
         records = [done.get(uid) for uid, _, _ in items]
         bar = tqdm(total=len(items), initial=sum(r is not None for r in records), desc="decode", unit="utt",

@@ -1,16 +1,9 @@
 #!/usr/bin/env bash
-# Mirror (copy) end to end: synth -> train -> decode -> score -> report [-> controls -> shuffled -> ablations].
-#   ./run.sh                                  # small CPU run (stages 0-5)
+# Mirror (copy) end to end on 2 CPU cores: synth -> train -> decode -> score -> report (stages 0-4).
+#   ./run.sh                                  # the README's main job (make demo)
 #   ./run.sh --stage 2 --stop-stage 3         # decode + score again
-#   ./run.sh --stage 7 --stop-stage 7         # ablations (conf/ablation_cpu.yaml)
+#   ./run.sh --stage 5 --stop-stage 7         # controls, shuffled-answer control, ablations (conf/ablation/)
 #   ./run.sh --conf conf/train_gpu.yaml --exp exp/mirror_gpu --device cuda --stop-stage 7
-set -euo pipefail
-cd "$(dirname "$0")"
-
-task=mirror
-stop_stage=4
-exp=exp/mirror_cpu
-abl_conf=conf/ablation_cpu.yaml  # stage 7
-sets="mirror/test_iid mirror/test_ood_length mirror/test_ood_symbol"
-
-. ../utils/recipe.sh "$@"
+#   ./run.sh --help                           # every option (../utils/recipe.sh)
+cd "$(dirname "$0")" && exec ../utils/recipe.sh --task mirror --stop-stage 4 \
+  --sets "mirror/test_iid mirror/test_ood_length mirror/test_ood_symbol" "$@"

@@ -1,13 +1,24 @@
-# Kaldi-style option parsing: `--stage 2 --stop-stage 3 --exp exp/x` sets stage=2 stop_stage=3 exp=exp/x
-# for every variable the calling script defined before sourcing this file.
+# Kaldi-style option parsing, sourced by a script after its option block: `--stop-stage 3 --exp exp/x`
+# sets stop_stage=3 exp=exp/x for variables the block defines; an unknown option is an error (exit 2).
+# --help prints every option of the block with its current value (the caller's defaults included)
+# and comment.
+_options_block() { sed -n '/^# ---- options/,/^# ---- end of options/p' "$0" | grep -E '^[a-z_]+='; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help|-h) echo "usage: $0 [--<option> <value>] ...  (options: the variables at the top of $0)"; exit 0 ;;
+    --help|-h)
+      echo "usage: $(basename "$(dirname "$0")")/$(basename "$0") [--<option> <value>] ..."
+      sed -n '2,/^set -e/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
+      echo "options (current value, meaning):"
+      _options_block | while IFS= read -r line; do
+        name=${line%%=*}; comment=${line#*#}; [ "$comment" = "$line" ] && comment=""
+        printf '  --%-12s %-28s %s\n' "${name//_/-}" "${!name:-\"\"}" "${comment# }"
+      done
+      exit 0 ;;
     --*=*) name=${1%%=*}; value=${1#*=}; shift ;;
     --*) name=$1; [ $# -ge 2 ] || { echo "$0: option $1 needs a value" >&2; exit 2; }; value=$2; shift 2 ;;
-    *) break ;;
+    *) echo "$0: unexpected argument $1 (options are --name value)" >&2; exit 2 ;;
   esac
   name=${name#--}; name=${name//-/_}
-  if ! declare -p "$name" >/dev/null 2>&1; then echo "$0: unknown option --${name//_/-}" >&2; exit 2; fi
+  if ! _options_block | grep -q "^$name="; then echo "$0: unknown option --${name//_/-} (see --help)" >&2; exit 2; fi
   printf -v "$name" '%s' "$value"
 done

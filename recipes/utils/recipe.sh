@@ -1,114 +1,139 @@
-# Shared stages of a task recipe (sourced by recipes/<task>/run.sh after it sets task, exp, sets).
-#  0 synth test splits   1 train   2 decode   3 score   4 report
-#  5 negative controls on the inputs (phase-scrambled, silence, noise): decode + score with the model
-#  6 shuffled-answer training control (a second model; must fall to chance)
-#  7 ablations (one model each; see $ablations)
-# options common to every recipe (each can be given as --name value)
-stage=${stage:-0}
-stop_stage=${stop_stage:-5}
-conf=${conf:-conf/train_cpu.yaml}
-data=${data:-data}
-n_test=${n_test:-200}
-seed=${seed:-7}
-nj=${nj:-2}
-device=${device:-auto}
-ablations=${ablations:-"no_attention no_ctc conv_frontend downsample1 no_curriculum"}
-abl_conf=${abl_conf:-}  # the config every ablation starts from (default: $conf)
+#!/usr/bin/env bash
+# The stages every task recipe runs (ESPnet's asr.sh is the model): recipes/<task>/run.sh sets its
+# task's options and calls this script from its own folder. `recipe.sh --help` lists every option.
+#
+#   0 synth test sets          3 score the output audio      6 shuffled-answer training control
+#   1 train                    4 report (tables, plots)      7 ablations (conf/ablation/*.yaml)
+#   2 decode test sets         5 negative controls on the inputs (phase-scrambled, silence, noise)
+set -euo pipefail
 
-. ./cmd.sh
-. ../utils/parse_options.sh "$@"
-. ../utils/run_cmd.sh
-[ -n "$abl_conf" ] || abl_conf=$conf
+# ---- options: each can be given as --name value (underscores as dashes: --stop-stage 3) ----
+task=            # mirror | bracket | mod | multitask (multitask: the config's train.task list)
+stage=0          # first stage to run
+stop_stage=5     # last stage to run
+conf=conf/train_cpu.yaml  # training config (data:, model:, train:; may include: a base file)
+exp=             # run folder (default exp/<task>_cpu)
+sets=            # test sets, "task/split ..."; task/split@conf.yaml synthesizes one with its own data config
+data=data        # where test sets are synthesized
+n_test=200       # utterances per test set
+seed=7           # seed of the test sets
+nj=2             # parallel jobs for synth and score
+device=auto      # auto | cpu | cuda
+controls="phase_scramble silence noise"  # stage 5: altered inputs, same answers
+ablations=all    # stage 7: names of conf/ablation/<name>.yaml, or all of them (base is always trained)
+# ---- end of options ----
 
-train_task_opt="--set train.task=$task"  # multitask: tasks come from the config
+log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$PWD")/run.sh) $*" >&2; }
+
+. "$(dirname "$0")/parse_options.sh"
+[ -n "$task" ] || { echo "$0: --task is required (see --help)" >&2; exit 2; }
+[ -n "$exp" ] || exp=exp/${task}_cpu
+[ -f "$conf" ] || { echo "$0: no config $conf" >&2; exit 1; }
+. "$(dirname "$0")/../cmd.sh"
+
+train_task_opt="--set train.task=$task"  # multitask: the tasks come from the config
 [ "$task" = multitask ] && train_task_opt=""
 tasks_of() { if [ "$task" = multitask ]; then echo "mirror bracket mod"; else echo "$task"; fi; }
 
-synth_split() {  # synth_split TASK SPLIT OUTDIR [DATA_CONFIG [extra synth options]]
-  local t=$1 s=$2 d=$3 c=${4:-$conf}; shift 3; [ $# -gt 0 ] && shift
-  [ -f $d/manifest.jsonl ] && return 0
-  run_cmd $exp/log/synth_$(basename $d).log jericho synth --task $t --split $s --n $n_test --seed $seed \
-    --config $c --jobs $nj --quiet --out $d "$@"
+synth_set() {  # synth_set TASK SPLIT OUTDIR DATA_CONFIG [more synth options]
+  local t=$1 s=$2 d=$3 c=$4; shift 4
+  [ -f "$d/manifest.jsonl" ] && return 0
+  $synth_cmd "$exp/log/synth_$(basename "$(dirname "$d")")_$(basename "$d").log" \
+    jericho synth --task "$t" --split "$s" --n "$n_test" --seed "$seed" --config "$c" --jobs "$nj" --quiet \
+    --out "$d" "$@"
 }
 
-eval_dir() {  # eval_dir CKPT_DIR DATA_DIR NAME: decode + score one test set
-  local e=$1 d=$2 name=$3
-  run_cmd $e/log/decode_$name.log jericho decode --ckpt $e/best.pt $d/manifest.jsonl --device $device --quiet \
-    --out $e/decode_$name
-  run_cmd $e/log/score_$name.log jericho score --ref $d/manifest.jsonl --hyp $e/decode_$name/manifest.jsonl \
-    --jobs $nj --quiet --out $e/score_$name
+decode_set() {  # decode_set RUN_DIR DATA_DIR NAME
+  $decode_cmd "$1/log/decode_$3.log" jericho decode --ckpt "$1/best.pt" "$2/manifest.jsonl" \
+    --device "$device" --quiet --out "$1/decode_$3"
 }
 
-train_run() {  # train_run EXP_DIR [--set ...]
-  local e=$1; shift
-  local start=$(date +%s)
-  run_cmd $e/log/train.stage.log jericho train --config $conf --out $e --resume --quiet \
-    --set train.device=$device $train_task_opt "$@"
-  echo "{\"train_wall_s\": $(( $(date +%s) - start )), \"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"nproc\": $(nproc), \"gpu\": \"$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)\"}" > $e/train_time.json
+score_set() {  # score_set RUN_DIR DATA_DIR NAME
+  $score_cmd "$1/log/score_$3.log" jericho score --ref "$2/manifest.jsonl" \
+    --hyp "$1/decode_$3/manifest.jsonl" --jobs "$nj" --quiet --out "$1/score_$3"
 }
 
-if [ $stage -le 0 ] && [ $stop_stage -ge 0 ]; then
-  echo "stage 0: synthesize test splits" >&2
-  # a set may name its own data config: task/split@conf.yaml (e.g. a diagnostic beyond the training data)
-  for ts in $sets; do c=$conf; case $ts in *@*) c=${ts#*@}; ts=${ts%@*} ;; esac
-    synth_split ${ts%%/*} ${ts#*/} $data/$ts $c
+train_run() {  # train_run RUN_DIR CONFIG [--set ...]
+  local e=$1 c=$2; shift 2
+  $train_cmd "$e/log/train.stage.log" jericho train --config "$c" --out "$e" --resume --quiet \
+    --set "train.device=$device" $train_task_opt "$@"
+}
+
+test_dirs() {  # the synthesized test sets (not the controls): data/<task>/<split>
+  for d in "$data"/*/*/; do d=${d%/}
+    [ -f "$d/manifest.jsonl" ] || continue
+    case $(basename "$d") in control_*) continue ;; esac
+    echo "$d"
+  done
+}
+
+name_of() { echo "$(basename "$(dirname "$1")")_$(basename "$1")"; }  # data/mirror/test_iid -> mirror_test_iid
+
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
+  log "Stage 0: synthesize test sets: $sets"
+  for ts in $sets; do c=$conf
+    case $ts in *@*) c=${ts#*@}; ts=${ts%@*} ;; esac
+    synth_set "${ts%%/*}" "${ts#*/}" "$data/$ts" "$c"
   done
 fi
 
-if [ $stage -le 1 ] && [ $stop_stage -ge 1 ]; then
-  echo "stage 1: train (on-the-fly data; resumes from $exp/last.pt)" >&2
-  train_run $exp
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  log "Stage 1: train $exp on $conf (on-the-fly data; resumes from $exp/last.pt)"
+  train_run "$exp" "$conf"
 fi
 
-if [ $stage -le 3 ] && [ $stop_stage -ge 2 ]; then
-  echo "stage 2-3: decode and score the output audio" >&2
-  for d in $data/*/*/; do d=${d%/}; [ -f $d/manifest.jsonl ] || continue
-    case $(basename $d) in control_*) continue ;; esac
-    eval_dir $exp $d $(basename $(dirname $d))_$(basename $d)
-  done
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  log "Stage 2: decode the test sets with $exp/best.pt"
+  for d in $(test_dirs); do decode_set "$exp" "$d" "$(name_of "$d")"; done
 fi
 
-if [ $stage -le 4 ] && [ $stop_stage -ge 4 ]; then
-  echo "stage 4: report" >&2
-  first=$(ls -d $exp/decode_*test_iid | head -1)
-  jericho report $exp/score_*/summary.json --plots $exp/plots --spectrogram $first/manifest.jsonl > $exp/RESULTS.md
-  cat $exp/RESULTS.md
+if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
+  log "Stage 3: score the output audio"
+  for d in $(test_dirs); do score_set "$exp" "$d" "$(name_of "$d")"; done
 fi
 
-if [ $stage -le 5 ] && [ $stop_stage -ge 5 ]; then
-  echo "stage 5: negative controls on test_iid inputs" >&2
-  for t in $(tasks_of); do for c in phase_scramble silence noise; do
-    synth_split $t test_iid $data/$t/control_$c $conf --control $c
-    eval_dir $exp $data/$t/control_$c ${t}_control_$c
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
+  log "Stage 4: report -> $exp/RESULTS.md"
+  first=$(ls -d "$exp"/decode_*test_iid | head -1)
+  jericho report "$exp"/score_*/summary.json --plots "$exp/plots" --spectrogram "$first/manifest.jsonl" \
+    > "$exp/RESULTS.md"
+  cat "$exp/RESULTS.md"
+fi
+
+if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
+  log "Stage 5: negative controls on test_iid inputs: $controls"
+  for t in $(tasks_of); do for c in $controls; do
+    d=$data/$t/control_$c
+    synth_set "$t" test_iid "$d" "$conf" --control "$c"
+    decode_set "$exp" "$d" "${t}_control_$c"
+    score_set "$exp" "$d" "${t}_control_$c"
   done; done
-  jericho report $exp/score_*control_*/summary.json --by none > $exp/CONTROLS.md
+  jericho report "$exp"/score_*control_*/summary.json --by none > "$exp/CONTROLS.md"
 fi
 
-if [ $stage -le 6 ] && [ $stop_stage -ge 6 ]; then
-  echo "stage 6: shuffled-answer training control" >&2
-  train_run ${exp}_shuffled --set train.control=shuffled_answers
-  for t in $(tasks_of); do eval_dir ${exp}_shuffled $data/$t/test_iid ${t}_test_iid; done
+if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
+  log "Stage 6: shuffled-answer training control ${exp}_shuffled"
+  train_run "${exp}_shuffled" "$conf" --set train.control=shuffled_answers
+  for t in $(tasks_of); do
+    decode_set "${exp}_shuffled" "$data/$t/test_iid" "${t}_test_iid"
+    score_set "${exp}_shuffled" "$data/$t/test_iid" "${t}_test_iid"
+  done
 fi
 
-if [ $stage -le 7 ] && [ $stop_stage -ge 7 ]; then
-  # every ablation flips one switch of $abl_conf; "base" is that config unchanged, trained alongside
-  # so the table compares equal step budgets
-  echo "stage 7: ablations ($abl_conf)" >&2
+if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
+  # each conf/ablation/<name>.yaml includes one base config and flips one switch; base.yaml is that
+  # config unchanged, trained alongside so the table compares equal budgets
+  [ "$ablations" = all ] && ablations=$(ls conf/ablation/*.yaml | xargs -n1 basename | sed 's/\.yaml$//' | grep -vx base)
+  log "Stage 7: ablations: base $ablations"
   for a in base $ablations; do
-    case $a in
-      base) over="" ;;
-      no_attention) over="--set model.layers=[ssd,ssd,ssd,ssd]" ;;
-      no_ctc) over="--set train.loss.ctc=0" ;;
-      conv_frontend) over="--set model.frontend=conv" ;;
-      downsample1) over="--set model.downsample=1" ;;
-      no_curriculum) over="--set train.curriculum.enabled=false" ;;
-      *) echo "unknown ablation $a" >&2; exit 2 ;;
-    esac
-    conf=$abl_conf train_run ${exp}_abl_$a $over
-    for t in $(tasks_of); do for d in $data/$t/test_*/; do d=${d%/}
-      eval_dir ${exp}_abl_$a $d ${t}_$(basename $d)
+    [ -f "conf/ablation/$a.yaml" ] || { echo "$0: no conf/ablation/$a.yaml" >&2; exit 2; }
+    train_run "${exp}_abl_$a" "conf/ablation/$a.yaml"
+    for t in $(tasks_of); do for d in "$data/$t"/test_*/; do d=${d%/}
+      decode_set "${exp}_abl_$a" "$d" "$(name_of "$d")"
+      score_set "${exp}_abl_$a" "$d" "$(name_of "$d")"
     done; done
   done
-  jericho report ${exp}_abl_*/score_*/summary.json --by none > $exp/ABLATIONS.md
-  cat $exp/ABLATIONS.md
+  jericho report "${exp}"_abl_*/score_*/summary.json --by none > "$exp/ABLATIONS.md"
+  cat "$exp/ABLATIONS.md"
 fi
+log "done (stages $stage-$stop_stage)"
