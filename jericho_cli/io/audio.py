@@ -42,6 +42,8 @@ def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     if m and int(m.group(2)) < int(m.group(1)):
         raise JerichoError(f"truncated file (header says {m.group(1)} bytes of audio, file holds {m.group(2)})",
                            where)
+    if info.frames == 0:
+        raise JerichoError("empty audio (0 samples)", where)
     return info
 
 

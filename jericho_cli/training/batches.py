@@ -11,9 +11,8 @@ import torch
 from ..data import pools
 from ..data.codebook import Codebook
 from ..data.render import Variation, render
-from ..errors import JerichoError
 from ..inference import pad_batch
-from ..io.audio import audio_info, read_wav
+from ..io.audio import read_wav
 from ..io.manifest import read_manifest, resolve
 from ..model.mini_jmamba import MiniJMamba
 
@@ -29,15 +28,12 @@ class Batches:
         self.cfg, self.cb, self.t = cfg, cb, cfg["train"]
         self.variation = Variation(snr_db=self.t["snr_db"])
         self.records = None
-        if self.t["manifest"]:  # every file checked now, not at the step that would read it
+        if self.t["manifest"]:  # every file read once now, not first at the step that draws it
             self.records = read_manifest(self.t["manifest"], required=("id", "audio", "target_audio", "target"))
             for r in self.records:
                 cb.check_symbols(r["target"], r["_line"], "target")
                 for field in ("audio", "target_audio"):
-                    info = audio_info(resolve(r, field))
-                    if info.samplerate != cb.sample_rate or info.channels != 1:
-                        raise JerichoError(f"expected mono {cb.sample_rate} Hz audio, got {info.channels} "
-                                           f"channel(s) at {info.samplerate} Hz", str(resolve(r, field)))
+                    read_wav(resolve(r, field), cb.sample_rate)
 
     def examples(self, step: int, task: str, max_level: int | None, rank: int = 0):
         """[(input wave, answer wave, answer symbols)] for one step of one process."""

@@ -144,7 +144,7 @@ def train_step(net, model, opt, batches: Batches, selector, state: dict, cfg: di
 
 
 def validate(model, validator: Validator, selector, state: dict, levels: dict, cfg: dict, window: list,
-             out_dir: Path) -> dict:
+             out_dir: Path, elapsed_s: float) -> dict:
     """Score the val sets, log a metrics row, raise curriculum levels; returns the mean val figures."""
     per_task = validator(model, state["max_level"])
     v = {k: float(np.mean([r[k] for r in per_task.values()])) for k in ("exact", "exact_upto_level", "aux_exact")}
@@ -152,7 +152,7 @@ def validate(model, validator: Validator, selector, state: dict, levels: dict, c
     state["selector"] = selector.state()
     mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in window[0]} if window else {}
     row = {"step": state["step"], "lr": lr_at(state["step"] - 1, cfg["train"]), "max_level": state["max_level"],
-           **mean, **{"val_" + k: x for k, x in v.items()}, "elapsed_s": round(state["wall_s"], 1)}
+           **mean, **{"val_" + k: x for k, x in v.items()}, "elapsed_s": round(elapsed_s, 1)}
     if len(per_task) > 1:
         row["val_by_task"] = per_task
         row["mix"] = selector.probs()
@@ -231,10 +231,11 @@ def _run(cfg, cb, model, counts, levels, batches, out_dir, device, quiet) -> dic
         window.append(train_step(net, model, opt, batches, selector, state, cfg, sym_index, device, rank))
         bar.update(1)
         if rank == 0 and (state["step"] % t["val_every"] == 0 or state["step"] == end):
-            state["wall_s"] += time.time() - tick
-            tick = time.time()
-            v = validate(model, validator, selector, state, levels, cfg, window, out_dir)
+            v = validate(model, validator, selector, state, levels, cfg, window, out_dir,
+                         state["wall_s"] + time.time() - tick)
             window = []
+            state["wall_s"] += time.time() - tick  # training and validation, summed over invocations
+            tick = time.time()
             if complete(state["max_level"], levels) and v["exact"] >= state["best"]:
                 state["best"] = v["exact"]
                 save_checkpoint(out_dir / "best.pt", model, opt, cfg, cb, state)

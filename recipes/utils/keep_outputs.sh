@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Copy the small, citable part of recipe runs into outputs/<run>/ (committed; RESULTS.md is built
-# from these): config, timing, training log and metrics, score summaries + per-utterance scores,
+# from these): config, run.json (parameters, hardware, wall time), training log and metrics, score summaries + per-utterance scores,
 # the run's markdown tables and plots. Checkpoints, wavs and decodes stay in exp/.
 #   recipes/utils/keep_outputs.sh recipes/mod/exp/mod_cpu recipes/mirror/exp/mirror_cpu_abl_*
 set -euo pipefail
@@ -9,7 +9,7 @@ for e in "$@"; do
   [ -d "$e" ] || { echo "$0: no run folder $e" >&2; exit 1; }
   d=$out/$(basename "$e")
   mkdir -p "$d"
-  for f in config.yaml train_time.json RESULTS.md CONTROLS.md ABLATIONS.md; do
+  for f in config.yaml run.json RESULTS.md CONTROLS.md ABLATIONS.md; do
     [ -f "$e/$f" ] && cp "$e/$f" "$d/"
   done
   [ -f "$e/log/train.log" ] && cp "$e/log/train.log" "$d/train.log"
