@@ -1,11 +1,15 @@
 """Speed benchmark (not a test): synthesis and scoring as multiples of real time, training steps/s,
-decode real-time factor. All measured side by side in one run on this machine; prints markdown."""
+decode real-time factor, and time + peak memory on long audio (scoring linear in length, decode
+bounded). All measured side by side in one run on this machine; prints markdown."""
 
 from __future__ import annotations
 
 import os
-import platform
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +31,65 @@ def timed(fn, repeat=1):
     for _ in range(repeat):
         out = fn()
     return (time.perf_counter() - t) / repeat, out
+
+
+# a child process that runs one step on one file and reports its own peak memory
+CHILD = r"""
+import re, sys, time
+t = time.perf_counter()
+from jericho_cli.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as e:
+    assert not e.code, e.code
+# VmHWM: this process's own peak (ru_maxrss would carry the parent's over fork + exec)
+hwm = re.search(r"VmHWM:\s+(\d+) kB", open("/proc/self/status").read()).group(1)
+print(time.perf_counter() - t, int(hwm) / 1024)
+"""
+
+
+def child(*args) -> tuple[float, float]:
+    """(seconds, peak MB) of `jericho ARGS` in a fresh process (imports included)."""
+    out = subprocess.run([sys.executable, "-c", CHILD, *map(str, args)], capture_output=True, text=True, check=True)
+    secs, mb = out.stdout.split()[-2:]
+    return float(secs), float(mb)
+
+
+def long_audio_rows(cb) -> list[tuple[str, str]]:
+    import soundfile as sf
+
+    from jericho_cli.io import checkpoint
+
+    rows = []
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        for minutes in (1, 10):
+            n = 16000 * 60 * minutes
+            seq = list("ABCDEFGHIJ") * (40 * minutes)  # 0.15 s a symbol: 400 symbols a minute
+            files = {"white noise": (rng.standard_normal(n) * 0.1).astype(np.float32),
+                     "tones at 20 dB SNR": render(seq, cb, rng=rng, variation=Variation(snr_db=20))}
+            for what, y in files.items():
+                folder = tmp / f"{minutes}-{what[:5]}"
+                folder.mkdir()
+                sf.write(folder / "long.wav", y, cb.sample_rate)
+                secs, mb = child("score", "--wav-dir", folder, "--quiet", "--out", tmp / "s")
+                rows.append((f"score a {minutes}-minute wav ({what})", f"{secs:.2f} s, peak {mb:.0f} MB"))
+        torch.manual_seed(0)
+        model = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2, "n_symbols": len(cb.alphabet)}))
+        ckpt = tmp / "cpu_small.pt"
+        checkpoint.save(ckpt, {"model": model.state_dict(), "model_config": model.cfg.to_dict(),
+                               "codebook": cb.to_dict()})
+        for secs_in in (10, 60, 120):
+            folder = tmp / f"dec{secs_in}"
+            folder.mkdir()
+            seq = list("ABCDEFGHIJ") * (secs_in * 2 // 3)
+            sf.write(folder / "in.wav", render(seq, cb, rng=rng, variation=Variation())[: 16000 * secs_in], 16000)
+            secs, mb = child("decode", "--ckpt", ckpt, "--wav-dir", folder, "--quiet", "--device", "cpu",
+                             "--out", tmp / f"out{secs_in}")
+            rows.append((f"decode a {secs_in} s wav, cpu_small (limit --max-seconds 120)",
+                         f"{secs:.2f} s, peak {mb:.0f} MB"))
+    return rows
 
 
 def main():
@@ -64,8 +127,14 @@ def main():
         secs, (outs, _) = timed(lambda: answer(model, inputs, cb.alphabet))
         in_s = sum(len(w) for w in inputs) / cb.sample_rate
         rows.append((f"decode {name} (batch 16, Griffin-Lim 32 it)", f"RTF {secs / in_s:.3f} (input audio)"))
-    print(f"# Jericho benchmark\n\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+    rows += long_audio_rows(cb)
+    from jericho_cli.runtime import cpu_model
+
+    print(f"# Jericho benchmark\n\nMachine: {cpu_model()}, {os.cpu_count()} CPUs, "
           f"torch {torch.__version__}, threads {torch.get_num_threads()}\n")
+    print("Long audio: each row is a fresh `jericho` process (imports included), peak = its max RSS. Before\n"
+          "issue #8 scoring a 10-minute noise file took 98 s and 2.2 GB, and decoding it tried to allocate\n"
+          "14 GB for a time x time attention mask.\n")
     print("| what | speed |\n|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} |")
