@@ -7,13 +7,13 @@ import platform
 import subprocess
 from pathlib import Path
 
-import torch
-
 from .errors import JerichoError
 
 
-def pick_device(name: str) -> torch.device:
+def pick_device(name: str):
     """auto -> cuda if present, else cpu; asking for cuda without one is an error, not a fallback."""
+    import torch  # here, not at the top: score and split never load torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
@@ -42,8 +42,23 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def hardware(device: torch.device) -> dict:
+def hardware(device) -> dict:
+    import torch
+
     return {"cpu": cpu_model(), "nproc": os.cpu_count(), "threads": torch.get_num_threads(),
             "device": str(device),
             "gpu": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
             "torch": torch.__version__, "python": platform.python_version()}
+
+
+def die_with_parent() -> None:
+    """Worker-process initializer: a parent killed with SIGKILL takes its workers with it (Linux).
+
+    Without it, ProcessPoolExecutor workers of a killed `synth --jobs N` sleep on forever."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: workers still exit when the parent's pipes close
+        pass

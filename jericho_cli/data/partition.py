@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import sys
 from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 from ..errors import JerichoError
 from ..io.files import check_out_path, read_json, write_json_atomic
 from ..io.manifest import clean, read_manifest, resolve, write_manifest
+from ..logs import log
 
 MODES = ("ratio", "length", "field", "symbols", "group")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
@@ -174,9 +174,9 @@ def split(manifest: str, by: str, out: str, *, seed: int = 0, strict: bool = Fal
         for name in old.get("counts", {}):  # parts this split will not rewrite would mislead
             if name not in parts and SAFE_NAME.match(name) and (out_dir / name / "manifest.jsonl").exists():
                 shutil.rmtree(out_dir / name)
-    for line in [f"split: {n}: {c} utterances" for n, c in report["counts"].items()] + \
-                [f"split: shared input sequences {k.replace('|', ' & ')}: {v}" for k, v in overlap.items()]:
-        print(line, file=sys.stderr)
+    for line in [f"{n}: {c} utterances" for n, c in report["counts"].items()] + \
+                [f"shared input sequences {k.replace('|', ' & ')}: {v}" for k, v in overlap.items()]:
+        log.info(line)
     write_parts(parts, out)
     write_json_atomic(stamp, report)
     return report

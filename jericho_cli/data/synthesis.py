@@ -20,6 +20,7 @@ from ..errors import JerichoError
 from ..io.audio import audio_info, write_wav_atomic
 from ..io.files import stamped_folder, write_text_atomic
 from ..io.manifest import read_manifest, write_manifest
+from ..runtime import die_with_parent
 from . import pools
 from .codebook import Codebook
 from .controls import CONTROLS, apply_control
@@ -86,17 +87,6 @@ def _work(args):
     return [make_record(task, split, i, seed, *common) for i in chunk]
 
 
-def _die_with_parent():
-    """Worker initializer: a SIGKILLed synth takes its workers with it (Linux)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux: workers still exit when the parent's pipes close
-        pass
-
-
 def synth(task: str, split: str, n: int, seed: int, out: str, *, data_config=None, codebook=None,
           domain: str = "tone", jobs: int = 1, shard: str | None = None, variation: Variation = Variation(),
           against: list[str] = (), control: str | None = None, overwrite: bool = False,
@@ -133,7 +123,7 @@ def synth(task: str, split: str, n: int, seed: int, out: str, *, data_config=Non
         common = (cfg, cb, variation, domain, out_dir, control)
         work = [(task, split, seed, c, *common) for c in chunks]
         if jobs > 1:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_die_with_parent) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
                 for recs in pool.map(_work, work):
                     records += recs
                     bar.update(len(recs))

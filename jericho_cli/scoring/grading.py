@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -13,6 +12,8 @@ from ..errors import JerichoError
 from ..io.audio import iter_wavs, read_wav
 from ..io.files import check_out_path, write_json_atomic
 from ..io.manifest import read_manifest, resolve, write_manifest
+from ..logs import log
+from ..runtime import die_with_parent
 from .ear import Scorer
 from .metrics import compare, summarize
 
@@ -50,13 +51,13 @@ def transcribe_all(paths: list[Path], cb: Codebook, *, resample=False, mix=False
     work = _Transcriber(cb, resample, mix, skip_bad)
     bar = dict(total=len(paths), desc=desc, unit="wav", disable=quiet)
     if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
             results = list(tqdm(pool.map(work, paths, chunksize=16), **bar))
     else:
         results = [work(p) for p in tqdm(paths, **bar)]
     for path, (_, err) in zip(paths, results):
         if err:
-            print(f"jericho score: warning: skipped {err}", file=sys.stderr)
+            log.warning(f"warning: skipped {err}")
     return results
 
 
@@ -77,8 +78,7 @@ def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resam
                                "(use --skip-bad to score them as empty)", str(hyp))
         extra = set(hyps) - {r["id"] for r in refs}
         if extra:
-            print(f"jericho score: warning: {len(extra)} hypothesis ids are not in the reference; ignored",
-                  file=sys.stderr)
+            log.warning(f"warning: {len(extra)} hypothesis ids are not in the reference; ignored")
     todo = [r for r in refs if r["id"] in hyps]
     results = dict(zip((r["id"] for r in todo),
                        transcribe_all([resolve(hyps[r["id"]]) for r in todo], cb, resample=resample, mix=mix,
