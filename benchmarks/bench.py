@@ -22,7 +22,7 @@ from jericho_cli.config import ModelConfig
 from jericho_cli.model.mini_jmamba import MiniJMamba
 from jericho_cli.data.render import Variation, render
 from jericho_cli.scoring.ear import Scorer
-from jericho_cli.training.batches import make_targets
+from jericho_cli.training.batches import TrainExample, make_targets
 from jericho_cli.training.loop import compute_loss
 
 
@@ -105,7 +105,8 @@ def main():
     secs, _ = timed(lambda: [sc.transcribe(w) for w in waves])
     rows.append(("scoring (transcribe, 300 utt)", f"{audio_s / secs:.0f}x real time"))
     mirror = [e for e in exs if e.meta.get("variant")][:16]
-    batch_ex = [(render(e.input, cb, rng=rng, variation=Variation()), render(e.target, cb), e.target) for e in mirror]
+    batch_ex = [TrainExample(render(e.input, cb, rng=rng, variation=Variation()), render(e.target, cb), e.target)
+                for e in mirror]
     sym = {s: i for i, s in enumerate(cb.alphabet)}
     for name, over in [("cpu_small", {"downsample": 2}), ("appendix", {}), ("plan", {})]:
         model = MiniJMamba(ModelConfig.from_dict({"name": name, **over}))
@@ -113,7 +114,7 @@ def main():
         batch = make_targets(model, batch_ex, torch.device("cpu"))
 
         def step():
-            loss, _ = compute_loss(model, batch, [[sym[s] for s in e[2]] for e in batch_ex], {"spec_l1": 1.0, "ctc": 0.2})
+            loss, _ = compute_loss(model, batch, [[sym[s] for s in e.target] for e in batch_ex], {"spec_l1": 1.0, "ctc": 0.2})
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -123,7 +124,7 @@ def main():
         rows.append((f"train step {name} ({model.parameter_counts()['total'] / 1e6:.2f}M, batch 16 mirror len 3-10)",
                      f"{1 / secs:.2f} steps/s"))
         model.eval()
-        inputs = [b[0] for b in batch_ex]
+        inputs = [b.audio for b in batch_ex]
         secs, (outs, _) = timed(lambda: answer(model, inputs, cb.alphabet))
         in_s = sum(len(w) for w in inputs) / cb.sample_rate
         rows.append((f"decode {name} (batch 16, Griffin-Lim 32 it)", f"RTF {secs / in_s:.3f} (input audio)"))

@@ -114,10 +114,15 @@ def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, ba
             raise JerichoError(f"{info.frames / info.samplerate:.1f} s long, above the decode limit of "
                                f"{max_seconds:g} s (--max-seconds)", str(path))
         lengths.append(info.frames)
+    names = [f"wav/{uid.replace('/', '__')}.wav" for uid, _, _ in items]
+    if len(set(names)) < len(names):
+        dup = next(n for n in names if names.count(n) > 1)
+        raise JerichoError(f"two ids would write the same answer file {dup} (ids differ only in / vs __)",
+                           str(manifest or wav_dir))
     order = sorted(range(len(items)), key=lambda i: (-lengths[i], i))  # batch similar lengths
     params = {"command": "decode", "checkpoint": file_digest(ckpt), "batch_size": batch_size,
               "resample": resample, "mix": mix, "device": torch.device(device).type,
-              "inputs": fingerprint([[uid, str(p), lengths[i]] for i, (uid, p, _) in enumerate(items)])}
+              "inputs": fingerprint([[uid, str(Path(p).resolve()), lengths[i]] for i, (uid, p, _) in enumerate(items)])}
     with stamped_folder(out, "decode.json", params, overwrite=overwrite, command="decode",
                         owned=("manifest.jsonl", PARTIAL, "wav")) as out_dir:
         if (out_dir / "manifest.jsonl").exists():  # this very decode finished before
@@ -135,7 +140,7 @@ def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, ba
                 audio, aux = answer(model, waves, cb.alphabet)
                 for i, y, a in zip(chunk, audio, aux):
                     uid, path, ref = items[i]
-                    rel = f"wav/{uid.replace('/', '__')}.wav"
+                    rel = names[i]
                     write_wav_atomic(out_dir / rel, y, cb.sample_rate)
                     rec = {"id": uid, "audio": rel, "aux_symbols": a,
                            "input_audio": os.path.relpath(Path(path).resolve(), out_dir.resolve()),

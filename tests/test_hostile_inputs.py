@@ -463,6 +463,14 @@ _add("decode-wavdir-no-wavs", lambda w, d: ["decode", "--ckpt", w.ckpt, "--wav-d
      "no .wav files found")
 
 
+@case("decode-ids-collide", "would write the same answer file")
+def _(w, d):
+    def edit(recs, lines):
+        recs[0]["id"], recs[1]["id"] = "a/b", "a__b"
+        return "".join(json.dumps(r) + "\n" for r in recs)
+    return ["decode", "--ckpt", w.ckpt, _edit_manifest(w, d, edit), "--out", d / "out", "--quiet"]
+
+
 @case("decode-too-long", "above the decode limit of 2 s")
 def _(w, d):
     folder = d / "long"

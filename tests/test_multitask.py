@@ -63,7 +63,7 @@ def test_synth_control_and_shuffled_answer_training(tmp_path, cli):
     cfg = load_config(None, ["train.control=shuffled_answers", "train.batch_size=32"])
     exs = Batches(cfg, Codebook.load()).examples(0, "bracket", None)
     normal = Batches(load_config(None, ["train.batch_size=32"]), Codebook.load()).examples(0, "bracket", None)
-    assert [e[2] for e in exs] != [e[2] for e in normal]
+    assert [e.target for e in exs] != [e.target for e in normal]
     assert defaults(DATA)  # (config untouched)
 
 

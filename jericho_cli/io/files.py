@@ -142,21 +142,21 @@ def stamped_folder(path: str | os.PathLike, stamp_name: str, params: dict, *, ov
     """
     folder = check_out_path(path)
     stamp = folder / stamp_name
+    params = json.loads(json.dumps(params, default=str))  # as it reads back from the stamp
     present = [n for n in owned if (folder / n).exists()]
-    if present and not overwrite:
-        if not stamp.exists():
-            raise JerichoError(f"holds {', '.join(present)} of unknown origin (no {stamp_name}); "
-                               f"use --overwrite or another folder", str(folder))
-        old = read_json(stamp, stamp_name)
-        if old != json.loads(json.dumps(params, default=str)):
-            diff = _differences(old, json.loads(json.dumps(params, default=str)))
-            raise JerichoError(f"made by a different `jericho {command}` ({'; '.join(diff[:3])}); "
-                               "use --overwrite or another folder", str(folder))
-    fresh = not folder.exists() or not any(folder.iterdir())
-    if overwrite:
+    conflict = None
+    if present and not stamp.exists():
+        conflict = f"holds {', '.join(present)} of unknown origin (no {stamp_name})"
+    elif present and read_json(stamp, stamp_name) != params:
+        diff = _differences(read_json(stamp, stamp_name), params)
+        conflict = f"made by a different `jericho {command}` ({'; '.join(diff[:3])})"
+    if conflict and not overwrite:
+        raise JerichoError(f"{conflict}; use --overwrite or another folder", str(folder))
+    if conflict:
         for n in present:
             p = folder / n
             shutil.rmtree(p) if p.is_dir() else p.unlink()
+    fresh = not folder.exists() or not any(folder.iterdir())
     folder.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(folder)
     write_json_atomic(stamp, params)

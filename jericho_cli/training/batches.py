@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -15,6 +16,12 @@ from ..inference import pad_batch
 from ..io.audio import read_wav
 from ..io.manifest import read_manifest, resolve
 from ..model.mini_jmamba import MiniJMamba
+
+
+class TrainExample(NamedTuple):
+    audio: np.ndarray         # what the model hears
+    answer_audio: np.ndarray  # the canonical rendering of the answer (the target frames)
+    target: list[str]         # the answer's symbols (the CTC head's target)
 
 
 def task_list(t: dict) -> list[str]:
@@ -36,15 +43,15 @@ class Batches:
                     read_wav(resolve(r, field), cb.sample_rate)
 
     def examples(self, step: int, task: str, max_level: int | None, rank: int = 0):
-        """[(input wave, answer wave, answer symbols)] for one step of one process."""
+        """The examples of one step of one process."""
         bs, seed = self.t["batch_size"], self.t["seed"]
         out = []
         if self.records is not None:
             rng = np.random.default_rng([seed, rank, step])
             for i in rng.integers(len(self.records), size=bs):
                 r = self.records[int(i)]
-                out.append((read_wav(resolve(r), self.cb.sample_rate),
-                            read_wav(resolve(r, "target_audio"), self.cb.sample_rate), r["target"]))
+                out.append(TrainExample(read_wav(resolve(r), self.cb.sample_rate),
+                                        read_wav(resolve(r, "target_audio"), self.cb.sample_rate), r["target"]))
             return out
         for j in range(bs):
             index = (step * bs + j) * max(1, int(os.environ.get("WORLD_SIZE", 1))) + rank
@@ -53,15 +60,15 @@ class Batches:
             target = ex.target
             if self.t["control"] == "shuffled_answers":  # the answer of an unrelated example
                 target = pools.draw(task, "train", index + 10 ** 9, seed, self.cfg["data"], max_level=max_level).target
-            out.append((render(ex.input, self.cb, rng=rng, variation=self.variation),
-                        render(target, self.cb), target))
+            out.append(TrainExample(render(ex.input, self.cb, rng=rng, variation=self.variation),
+                                    render(target, self.cb), target))
         return out
 
 
-def make_targets(model: MiniJMamba, examples, device):
+def make_targets(model: MiniJMamba, examples: list[TrainExample], device):
     """Input batch, answer-slot sizes (grown where a target would not fit) and target frames."""
-    wave, n = pad_batch([e[0] for e in examples], device)
-    tgt_wave, tgt_n = pad_batch([e[1] for e in examples], device)
+    wave, n = pad_batch([e.audio for e in examples], device)
+    tgt_wave, tgt_n = pad_batch([e.answer_audio for e in examples], device)
     k = model.cfg.downsample
     in_steps = model.input_steps(n)
     tgt_frames = tgt_n // model.cfg.hop + 1

@@ -132,7 +132,7 @@ def train_step(net, model, opt, batches: Batches, selector, state: dict, cfg: di
     exs = batches.examples(step, task, state["max_level"][task], rank)
     batch = make_targets(model, exs, device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=t["amp"] and device.type == "cuda"):
-        loss, parts = compute_loss(net, batch, [[sym_index[s] for s in e[2]] for e in exs], t["loss"])
+        loss, parts = compute_loss(net, batch, [[sym_index[s] for s in e.target] for e in exs], t["loss"])
     if not torch.isfinite(loss):
         raise JerichoError(f"loss is {loss.item()} at step {step} (lower train.lr or check the data)")
     opt.zero_grad(set_to_none=True)

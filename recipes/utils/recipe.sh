@@ -35,17 +35,18 @@ train_task_opt="--set train.task=$task"  # multitask: the tasks come from the co
 [ "$task" = multitask ] && train_task_opt=""
 tasks_of() { if [ "$task" = multitask ]; then echo "mirror bracket mod"; else echo "$task"; fi; }
 
-synth_set() {  # synth_set TASK SPLIT OUTDIR DATA_CONFIG [more synth options]
+# synth_set TASK SPLIT OUTDIR DATA_CONFIG [more synth options]: a finished set is kept; one made with
+# other parameters (another --conf, --seed, --n-test) is refused by synth: give another --data
+synth_set() {
   local t=$1 s=$2 d=$3 c=$4; shift 4
-  [ -f "$d/manifest.jsonl" ] && return 0
   $synth_cmd "$exp/log/synth_$(basename "$(dirname "$d")")_$(basename "$d").log" \
     jericho synth --task "$t" --split "$s" --n "$n_test" --seed "$seed" --config "$c" --jobs "$nj" --quiet \
     --out "$d" "$@"
 }
 
-decode_set() {  # decode_set RUN_DIR DATA_DIR NAME
+decode_set() {  # decode_set RUN_DIR DATA_DIR NAME: a decode of another best.pt is redone, the same one kept
   $decode_cmd "$1/log/decode_$3.log" jericho decode --ckpt "$1/best.pt" "$2/manifest.jsonl" \
-    --device "$device" --quiet --out "$1/decode_$3"
+    --device "$device" --quiet --overwrite --out "$1/decode_$3"
 }
 
 score_set() {  # score_set RUN_DIR DATA_DIR NAME
