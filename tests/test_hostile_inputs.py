@@ -553,7 +553,7 @@ for name, obj, needle in [
     ("bad-json", "{oops", "bad JSON"),
     ("list", "[1, 2]", "expected a JSON object"),
     ("no-groups", {"overall": {}}, "no 'groups'"),
-    ("group-no-slash", {"overall": {}, "groups": {"x": {}}}, "lacks"),
+    ("group-no-slash", {"overall": {}, "groups": {"x": {}}}, "is not task/split"),
     ("group-bad-count", {"overall": {}, "groups": {"a/b": {"count": "many", "exact_match": 1, "token_acc": 1,
                                                            "edit_distance": 0, "errors": {}}}}, "lacks count"),
     ("group-bad-errors", {"overall": {}, "groups": {"a/b": {"count": 1, "exact_match": 1, "token_acc": 1,
@@ -652,3 +652,63 @@ def test_the_table_is_large_and_covers_every_subcommand():
     commands = {c.name.split("-")[0] for c in CASES}
     assert commands >= {"synth", "split", "train", "decode", "score", "report", "probe", "prune"}
     assert len({c.name for c in CASES}) == len(CASES)
+
+
+# ------------------------------------------------------- generated: every config key, every summary field
+def _leaves(spec, prefix=""):
+    for k, v in spec.items():
+        yield from _leaves(v, f"{prefix}{k}.") if isinstance(v, dict) else [(prefix + k, v)]
+
+
+WRONG_VALUES = ["abc", "[1, 2]", "{a: 1}", "-1", "0", "1.5", "null", "true", "[]", "''", "1e9", ".nan", "[5, 3]"]
+
+
+def test_every_config_key_takes_any_value_without_a_traceback():
+    """Each key of config.py's tables, each value of several wrong kinds: accepted, or one line + exit 1."""
+    from jericho_cli.config import SECTIONS
+
+    rejected, named = 0, 0
+    for section, spec in SECTIONS.items():
+        for key, _ in _leaves(spec, section + "."):
+            for v in WRONG_VALUES:
+                res = run("train", "--dry-run", "--set", f"{key}={v}")
+                err = res.stderr.strip()
+                assert res.exit_code in (0, 1), (key, v, res.output)
+                if res.exit_code == 1:
+                    rejected += 1
+                    named += key in err
+                    assert len(err.splitlines()) == 1 and "Traceback" not in err, (key, v, err)
+    assert rejected > 500 and named > 0.9 * rejected  # the rest name the consequence (a codebook symbol, ...)
+
+
+def test_every_summary_field_damaged_is_one_line_for_report_and_book(tmp_path):
+    import copy
+
+    from jericho_cli.scoring import metrics
+
+    rows = [{"task": "mod", "split": "test_iid", "ref": list(r), "hyp": list(h), "meta": {"length": 3, "steps": 1},
+             "diagnosis": "reasoning", **metrics.compare(list(r), list(h))} for r, h in [("12", "12"), ("3", "4")]]
+    base = metrics.summarize(rows)
+    base["overall"]["aux_exact_match"] = 0.5
+    paths = []
+
+    def walk(o, p=()):
+        for k, v in o.items():
+            paths.append(p + (k,))
+            if isinstance(v, dict):
+                walk(v, p + (k,))
+    walk(base)
+    d = tmp_path / "run_x" / "score_mod_test_iid"
+    d.mkdir(parents=True)
+    for p in paths:
+        for v in (None, "x", [], -1):
+            s = copy.deepcopy(base)
+            cur = s
+            for k in p[:-1]:
+                cur = cur[k]
+            cur[p[-1]] = v
+            (d / "summary.json").write_text(json.dumps(s))
+            for argv in (["report", d], ["report", "--book", d]):
+                res = run(*argv)
+                assert res.exit_code in (0, 1), (p, v, res.output)
+                assert res.exit_code == 0 or len(res.stderr.strip().splitlines()) == 1, (p, v, res.stderr)

@@ -15,8 +15,41 @@ from ..scoring.metrics import BREAKDOWNS
 COLUMNS = ["run", "task", "split", "n", "exact_match", "token_acc", "edit_dist", "sub", "ins", "del"]
 
 
-GROUP_KEYS = {"count": int, "exact_match": (int, float), "token_acc": (int, float),
-              "edit_distance": (int, float), "errors": dict}
+NUMBER = (int, float)
+STATS = {"count": int, "exact_match": NUMBER, "token_acc": NUMBER, "edit_distance": NUMBER, "errors": dict}
+OPTIONAL = {"error_kinds": dict, "diagnosis": dict, "majority_ref": dict, "top_hyp": dict,
+            "aux_exact_match": NUMBER}
+
+
+def _bad(what: str, p: Path):
+    return JerichoError(f"not a jericho summary.json ({what})", str(p))
+
+
+def _check_stats(g, key: str, p: Path, breakdowns: bool) -> None:
+    """The fields `jericho score` writes for one group (or one breakdown value), with their types."""
+    if not isinstance(g, dict):
+        raise _bad(f"{key} is not a mapping", p)
+    for k, kind in STATS.items():
+        if not isinstance(g.get(k), kind) or isinstance(g.get(k), bool):
+            raise _bad(f"{key} lacks {k}", p)
+    if not all(isinstance(g["errors"].get(k), int) for k in ("substitutions", "insertions", "deletions")):
+        raise _bad(f"{key}: bad 'errors'", p)
+    for k, kind in OPTIONAL.items():
+        if k in g and not isinstance(g[k], kind):
+            raise _bad(f"{key}: bad {k!r}", p)
+    for k in ("error_kinds", "diagnosis"):
+        if not all(isinstance(v, int) for v in g.get(k, {}).values()):
+            raise _bad(f"{key}: bad {k!r}", p)
+    for k in ("majority_ref", "top_hyp"):
+        if k in g and not (isinstance(g[k].get("answer"), str) and isinstance(g[k].get("share"), NUMBER)):
+            raise _bad(f"{key}: bad {k!r}", p)
+    if breakdowns:
+        for field in BREAKDOWNS:
+            by = g.get("by_" + field, {})
+            if not isinstance(by, dict):
+                raise _bad(f"{key}: bad 'by_{field}'", p)
+            for value, b in by.items():
+                _check_stats(b, f"{key} by_{field} {value}", p, breakdowns=False)
 
 
 def load_summary(path: str | Path) -> dict:
@@ -27,14 +60,13 @@ def load_summary(path: str | Path) -> dict:
     s = read_json(p, "summary")
     groups = s.get("groups")
     if not isinstance(groups, dict) or not isinstance(s.get("overall"), dict):
-        raise JerichoError("not a jericho summary.json (no 'groups' / 'overall')", str(p))
+        raise _bad("no 'groups' / 'overall'", p)
+    if "aux_exact_match" in s["overall"] and not isinstance(s["overall"]["aux_exact_match"], NUMBER):
+        raise _bad("bad overall 'aux_exact_match'", p)
     for key, g in groups.items():
-        bad = [k for k, kind in GROUP_KEYS.items() if not isinstance(g, dict) or not isinstance(g.get(k), kind)]
-        if "/" not in key or bad:
-            raise JerichoError(f"not a jericho summary.json (group {key!r} lacks {', '.join(bad) or 'task/split'})",
-                               str(p))
-        if not all(isinstance(g["errors"].get(k), int) for k in ("substitutions", "insertions", "deletions")):
-            raise JerichoError(f"not a jericho summary.json (group {key!r}: bad 'errors')", str(p))
+        if "/" not in key:
+            raise _bad(f"group {key!r} is not task/split", p)
+        _check_stats(g, f"group {key!r}", p, breakdowns=True)
     return s
 
 

@@ -178,7 +178,12 @@ def build(cfg: dict, cb: Codebook) -> MiniJMamba:
         raise JerichoError(f"model.sample_rate={mc.sample_rate} differs from the codebook's {cb.sample_rate} Hz",
                            cb.source)
     torch.manual_seed(cfg["train"]["seed"])
-    return MiniJMamba(mc)
+    try:
+        return MiniJMamba(mc)
+    except (RuntimeError, MemoryError) as exc:  # sizes in the config beyond this machine's memory
+        if "allocate" not in str(exc) and not isinstance(exc, MemoryError):
+            raise
+        raise JerichoError(f"model config too large to allocate here ({str(exc).splitlines()[0][:120]})") from None
 
 
 def train(config: list[str] | str | None, out: str | None, sets: list[str] = (), resume: bool = False,
