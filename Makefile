@@ -42,10 +42,10 @@ results: install
 	for t in mirror bracket mod multitask; do \
 	  jericho report --book --update recipes/$$t/RESULTS.md outputs/$${t}_cpu*/score_*/summary.json || exit 1; done
 
-# ---- real file targets over the Mirror recipe's stages (`make -j2 recipes/mirror/exp/mirror_cpu/RESULTS.md`);
+# ---- real file targets over the Mirror recipe's stages (`make -j2 recipes/mirror/exp/mirror_cpu_seed0/RESULTS.md`);
 # the commands live in the recipe (recipes/utils/recipe.sh), the Makefile only says what depends on what
 M = recipes/mirror
-E = $(M)/exp/mirror_cpu
+E = $(M)/exp/mirror_cpu_seed0
 MIRROR_SETS = test_iid test_ood_length test_ood_symbol
 MIRROR_DATA = $(foreach s,$(MIRROR_SETS),$(M)/data/mirror/$(s)/manifest.jsonl)
 MIRROR_SCORES = $(foreach s,$(MIRROR_SETS),$(E)/score_mirror_$(s)/summary.json)

@@ -40,11 +40,12 @@ def test_stages_0_to_4_end_to_end(tmp_path):
     res = _recipe(*args)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "Stage 4: report" in res.stderr
-    exp = tmp_path / "exp"
+    exp = tmp_path / "exp_seed0"
     for s in ("test_iid", "test_ood_length", "test_ood_symbol"):
         assert (exp / f"score_mirror_{s}" / "summary.json").exists()
         assert (exp / "log" / f"decode_mirror_{s}.log").read_text().rstrip().endswith("rc=0")
     assert (exp / "run.json").exists() and "| mirror" in (exp / "RESULTS.md").read_text()
+    assert "## Main results" in (tmp_path / "exp_RESULTS.md").read_text()
     assert _recipe(*args, "--stage", 2).returncode == 0  # a rerun keeps what is done
     other = _recipe(*args, "--seed", 8, "--stop-stage", 0)  # another seed into the same --data: refused
     assert other.returncode == 1 and "seed 7 -> 8" in other.stderr

@@ -1,6 +1,7 @@
 """`jericho report --book`: the top-level RESULTS.md generator over runs, controls and ablations."""
 
 import json
+import re
 
 from jericho_cli.scoring import metrics
 from jericho_cli.reporting.book import MARKER
@@ -72,6 +73,26 @@ def test_book_sections_numbers_and_update(tmp_path, cli):
     assert text.startswith("# Results\n\nWritten by hand.\n\n" + MARKER) and "stale table" not in text
     assert text.count(MARKER) == 1 and "## Runs" in text
     assert cli("report", "--update", doc, *paths).exit_code != 0  # --update without --book
+
+
+def test_seeds_of_a_run_are_one_column_with_mean_and_sd(tmp_path, cli):
+    refs = ["V", "V", "X", "X"]
+    paths = []
+    for seed, hyps in enumerate((refs, ["V", "V", "X", "V"], ["V", "X", "V", "V"])):  # 100, 75, 25 %
+        paths += _run(tmp_path, f"bracket_cpu_seed{seed}", {
+            "score_bracket_test_iid": _rows("bracket", "test_iid", refs, hyps)})
+    for seed in (0, 1):
+        paths += _run(tmp_path, f"bracket_cpu_abl_no_ctc_seed{seed}", {
+            "score_bracket_test_iid": _rows("bracket", "test_iid", refs, refs if seed else ["X"] * 4)},
+            abl="no_ctc", wall=10 + seed)
+    md = cli("report", "--book", *paths, "--by", "none").stdout
+    main = md.split("## Main results: exact")[1].split("##")[0]
+    assert "bracket_cpu (3 seeds)" in main and "66.7 ± 38.2" in main  # mean and sample sd of 100, 75, 25
+    per_seed = md.split("## Main results per seed")[1].split("##")[0]
+    assert "0: 100.0  1: 75.0  2: 25.0" in per_seed
+    abl = md.split("## Ablations of bracket_cpu")[1]
+    assert re.search(r"\| no_ctc\s+\|\s+2 \| 75.0 ± 35.4", abl)  # two seeds: 50 and 100
+    assert "| bracket_cpu_seed2 " in md  # every seed's run folder is listed with its facts
 
 
 def test_summary_records_constant_baseline_and_top_answer():

@@ -12,7 +12,8 @@ task=            # mirror | bracket | mod | multitask (multitask: the config's t
 stage=0          # first stage to run
 stop_stage=5     # last stage to run
 conf=conf/train_cpu.yaml  # training config (data:, model:, train:; may include: a base file)
-exp=             # run folder (default exp/<task>_cpu)
+exp=             # run name (default exp/<task>_cpu): seed N trains in ${exp}_seed<N>
+seeds=0          # training seeds, e.g. "0 1 2": report --book gives mean ± sd over them
 sets=            # test sets, "task/split ..."; task/split@conf.yaml synthesizes one with its own data config
 data=data        # where test sets are synthesized
 n_test=200       # utterances per test set
@@ -79,26 +80,33 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  log "Stage 1: train $exp on $conf (on-the-fly data; resumes from $exp/last.pt)"
-  train_run "$exp" "$conf"
+  for s in $seeds; do
+    log "Stage 1: train ${exp}_seed$s on $conf (on-the-fly data; resumes from its last.pt)"
+    train_run "${exp}_seed$s" "$conf" --set "train.seed=$s"
+  done
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
-  log "Stage 2: decode the test sets with $exp/best.pt"
-  for d in $(test_dirs); do decode_set "$exp" "$d" "$(name_of "$d")"; done
+  for s in $seeds; do
+    log "Stage 2: decode the test sets with ${exp}_seed$s/best.pt"
+    for d in $(test_dirs); do decode_set "${exp}_seed$s" "$d" "$(name_of "$d")"; done
+  done
 fi
 
 if [ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ]; then
   log "Stage 3: score the output audio"
-  for d in $(test_dirs); do score_set "$exp" "$d" "$(name_of "$d")"; done
+  for s in $seeds; do for d in $(test_dirs); do score_set "${exp}_seed$s" "$d" "$(name_of "$d")"; done; done
 fi
 
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ]; then
-  log "Stage 4: report -> $exp/RESULTS.md"
-  first=$(ls -d "$exp"/decode_*test_iid | head -1)
-  jericho report "$exp"/score_*/summary.json --plots "$exp/plots" --spectrogram "$first/manifest.jsonl" \
-    > "$exp/RESULTS.md"
-  cat "$exp/RESULTS.md"
+  log "Stage 4: report -> ${exp}_seed<N>/RESULTS.md and, over the seeds, ${exp}_RESULTS.md"
+  for s in $seeds; do e=${exp}_seed$s
+    first=$(ls -d "$e"/decode_*test_iid | head -1)
+    jericho report "$e"/score_*/summary.json --plots "$e/plots" --spectrogram "$first/manifest.jsonl" \
+      > "$e/RESULTS.md"
+  done
+  jericho report --book $(for s in $seeds; do ls "${exp}_seed$s"/score_*/summary.json; done) > "${exp}_RESULTS.md"
+  cat "${exp}_RESULTS.md"
 fi
 
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
@@ -106,18 +114,24 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   for t in $(tasks_of); do for c in $controls; do
     d=$data/$t/control_$c
     synth_set "$t" test_iid "$d" "$conf" --control "$c"
-    decode_set "$exp" "$d" "${t}_control_$c"
-    score_set "$exp" "$d" "${t}_control_$c"
+    for s in $seeds; do
+      decode_set "${exp}_seed$s" "$d" "${t}_control_$c"
+      score_set "${exp}_seed$s" "$d" "${t}_control_$c"
+    done
   done; done
-  jericho report "$exp"/score_*control_*/summary.json --by none > "$exp/CONTROLS.md"
+  for s in $seeds; do
+    jericho report "${exp}_seed$s"/score_*control_*/summary.json --by none > "${exp}_seed$s/CONTROLS.md"
+  done
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
-  log "Stage 6: shuffled-answer training control ${exp}_shuffled"
-  train_run "${exp}_shuffled" "$conf" --set train.control=shuffled_answers
-  for t in $(tasks_of); do
-    decode_set "${exp}_shuffled" "$data/$t/test_iid" "${t}_test_iid"
-    score_set "${exp}_shuffled" "$data/$t/test_iid" "${t}_test_iid"
+  for s in $seeds; do e=${exp}_shuffled_seed$s
+    log "Stage 6: shuffled-answer training control $e"
+    train_run "$e" "$conf" --set train.control=shuffled_answers --set "train.seed=$s"
+    for t in $(tasks_of); do
+      decode_set "$e" "$data/$t/test_iid" "${t}_test_iid"
+      score_set "$e" "$data/$t/test_iid" "${t}_test_iid"
+    done
   done
 fi
 
@@ -125,16 +139,16 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   # each conf/ablation/<name>.yaml includes one base config and flips one switch; base.yaml is that
   # config unchanged, trained alongside so the table compares equal budgets
   [ "$ablations" = all ] && ablations=$(ls conf/ablation/*.yaml | xargs -n1 basename | sed 's/\.yaml$//' | grep -vx base)
-  log "Stage 7: ablations: base $ablations"
-  for a in base $ablations; do
+  log "Stage 7: ablations: base $ablations (seeds $seeds)"
+  for a in base $ablations; do for s in $seeds; do e=${exp}_abl_${a}_seed$s
     [ -f "conf/ablation/$a.yaml" ] || { echo "$0: no conf/ablation/$a.yaml" >&2; exit 2; }
-    train_run "${exp}_abl_$a" "conf/ablation/$a.yaml"
+    train_run "$e" "conf/ablation/$a.yaml" --set "train.seed=$s"
     for t in $(tasks_of); do for d in "$data/$t"/test_*/; do d=${d%/}
-      decode_set "${exp}_abl_$a" "$d" "$(name_of "$d")"
-      score_set "${exp}_abl_$a" "$d" "$(name_of "$d")"
+      decode_set "$e" "$d" "$(name_of "$d")"
+      score_set "$e" "$d" "$(name_of "$d")"
     done; done
-  done
-  jericho report "${exp}"_abl_*/score_*/summary.json --by none > "$exp/ABLATIONS.md"
-  cat "$exp/ABLATIONS.md"
+  done; done
+  jericho report --book "${exp}"_abl_*/score_*/summary.json --by none > "${exp}_ABLATIONS.md"
+  cat "${exp}_ABLATIONS.md"
 fi
 log "done (stages $stage-$stop_stage)"
