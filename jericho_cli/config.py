@@ -85,6 +85,15 @@ def task_weights(v):
     return None if ok and sum(v.values()) > 0 else "weights must be non-negative numbers with a positive sum"
 
 
+def range_pair(v):
+    ok = len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
+    return None if ok and v[0] <= v[1] else "must be [low, high], two numbers with low <= high"
+
+
+def subset_of(allowed):
+    return lambda v: None if v and all(x in allowed for x in v) else f"must be a non-empty list of {', '.join(allowed)}"
+
+
 def device_name(v):
     return None if v in ("auto", "cpu", "cuda") or v.startswith("cuda:") else "must be auto, cpu, cuda or cuda:N"
 
@@ -191,6 +200,25 @@ TRAIN = {
                      nullable=True),
         "threshold": Opt(0.9, "validation exact match (up to the level) that raises the level",
                          check=lambda v: None if 0 < v <= 1 else "must be in (0, 1]"),
+    },
+    "augment": {  # robust training (issue #9): what real audio varies in, drawn per utterance
+        "enabled": Opt(False, "render training inputs with the ranges below (validation stays as rendered)"),
+        "tone_ms": Opt([40, 150], "[lo, hi] ms of each tone", check=range_pair),
+        "gap_ms": Opt([20, 100], "[lo, hi] ms of each gap", check=range_pair),
+        "envelopes": Opt(["hann", "linear", "exp", "none"], "onset/offset shapes",
+                         check=subset_of(("hann", "linear", "exp", "none"))),
+        "ramp_ms": Opt([1, 20], "[lo, hi] ms of the onset/offset ramps", check=range_pair),
+        "freq_offset": Opt(0.015, "relative frequency offset of a whole utterance, uniform +- (DTMF tolerance)",
+                           check=lambda v: None if 0 <= v < 0.05 else "must be in [0, 0.05)"),
+        "snr_db": Opt([0, 40], "[lo, hi] dB SNR of the added noise", check=range_pair),
+        "p_noise": Opt(0.8, "probability of noise", check=in_unit),
+        "noise_colours": Opt(["white", "pink", "brown"], "noise spectra",
+                             check=subset_of(("white", "pink", "brown"))),
+        "p_reverb": Opt(0.3, "probability of reverberation", check=in_unit),
+        "rt60": Opt([0.1, 0.6], "[lo, hi] s reverberation time", check=range_pair),
+        "gain_dbfs": Opt([-40, 0], "[lo, hi] dBFS peak level of the utterance", check=range_pair),
+        "p_dc": Opt(0.2, "probability of a DC offset (up to +-0.05)", check=in_unit),
+        "p_hum": Opt(0.2, "probability of 50/60 Hz hum 20-40 dB below the tones", check=in_unit),
     },
     "loss": {
         "spec_l1": Opt(1.0, "weight of L1 on answer log-magnitude frames", check=at_least(0)),

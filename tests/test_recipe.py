@@ -47,5 +47,10 @@ def test_stages_0_to_4_end_to_end(tmp_path):
     assert (exp / "run.json").exists() and "| mirror" in (exp / "RESULTS.md").read_text()
     assert "## Main results" in (tmp_path / "exp_RESULTS.md").read_text()
     assert _recipe(*args, "--stage", 2).returncode == 0  # a rerun keeps what is done
+    res = _recipe(*args, "--stage", 8, "--stop-stage", 8, "--snrs", 10)
+    assert res.returncode == 0, res.stderr[-2000:]
+    book = (tmp_path / "exp_RESULTS.md").read_text()
+    assert "## Robustness" in book and "snr10" in book and "independent" in book and "reverb" in book
+    assert (exp / "plots" / "accuracy_vs_snr.png").exists()
     other = _recipe(*args, "--seed", 8, "--stop-stage", 0)  # another seed into the same --data: refused
     assert other.returncode == 1 and "seed 7 -> 8" in other.stderr

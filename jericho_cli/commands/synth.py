@@ -27,7 +27,8 @@ def synth(
     seed: int = typer.Option(0, help="every random choice flows from this (>= 0)"),
     config: Optional[str] = typer.Option(None, help="data config YAML (levels, alphabets, pools)"),
     codebook: Optional[str] = typer.Option(None, help="codebook YAML (default: built-in tones)"),
-    domain: str = typer.Option("tone", help="renderer"),
+    domain: str = typer.Option("tone", help="renderer: tone, or tone_independent (a second synthesizer, "
+                               "never used in training: for tests of audio the model was not trained on)"),
     jobs: int = typer.Option(1, help="parallel worker processes"),
     shard: Optional[str] = typer.Option(None, help="i/N: make only every N-th utterance starting at i "
                                         "(cluster jobs); the last shard to finish merges manifest.jsonl"),

@@ -24,7 +24,7 @@ from ..runtime import die_with_parent
 from . import pools
 from .codebook import Codebook
 from .controls import CONTROLS, apply_control
-from .render import RENDERERS, Variation, render
+from .render import ANSWER_DOMAIN, RENDERERS, Variation, render
 
 CHUNK = 64  # utterances per worker task
 
@@ -73,7 +73,7 @@ def make_record(task: str, split: str, index: int, seed: int, cfg: dict, cb: Cod
             y = apply_control(control, y, rng)
         write_wav_atomic(out / audio, y, cb.sample_rate)
     if not _complete(out / answer):
-        write_wav_atomic(out / answer, render(ex.target, cb, domain), cb.sample_rate)
+        write_wav_atomic(out / answer, render(ex.target, cb, ANSWER_DOMAIN.get(domain, domain)), cb.sample_rate)
     meta = {"length": ex.meta.pop("length"), "difficulty": ex.meta.pop("difficulty"),
             "domain": domain, "seed": seed, "snr_db": variation.snr_db, **ex.meta}
     if control:

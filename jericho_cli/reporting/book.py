@@ -2,7 +2,8 @@
 
 Runs are told apart by the recipe's folder names: `<exp>_abl_<name>` is an ablation of `<exp>`,
 `<exp>_shuffled` the shuffled-answer control, a score folder `score_<task>_control_<kind>` a run on
-altered inputs; everything else is a main result. A trailing `_seed<N>` names one training seed of a
+altered inputs, `score_<task>_robust_<condition>` one on harder audio (noise, reverberation, another
+renderer); everything else is a main result. A trailing `_seed<N>` names one training seed of a
 run: the seeds of one run are one column, mean ± sd over seeds (each seed's value in its own table).
 What a run is (model, parameters, budget, hardware, wall time) comes from the `run.json` that
 `jericho train` writes in its folder.
@@ -94,6 +95,8 @@ def _classify(path: Path) -> tuple[str, str, str, str]:
         return "control", run[: -len("_shuffled")], "shuffled_answers", run
     if "_control_" in score_dir.name:
         return "control", run, score_dir.name.split("_control_", 1)[1], run
+    if "_robust_" in score_dir.name:
+        return "robustness", run, score_dir.name.split("_robust_", 1)[1], run
     return "main", run, "", run
 
 
@@ -129,7 +132,8 @@ def runs_table(entries: list[Entry], infos: dict, fmt: str) -> str:
     # input controls (score_*_control_*) belong to their main run
     kinds = {}
     for e in entries:
-        kinds.setdefault(e.folder, "main" if e.kind == "control" and e.variant != "shuffled_answers" else e.kind)
+        kinds.setdefault(e.folder, "main" if e.kind in ("control", "robustness") and e.variant != "shuffled_answers"
+                         else e.kind)
     cols = ("model", "params", "training", "hardware", "threads", "train_wall_s")
     rows = [[run, kinds[run]] + [infos[run][k] for k in cols] for run in sorted(infos)]
     return render_table(["run", "kind", "model", "params", "training", "hardware", "threads", "train wall s"],
@@ -188,6 +192,30 @@ def controls_table(controls: list[Entry], fmt: str) -> str | None:
                          "constant answer", "most frequent answer"], rows, fmt) if rows else None
 
 
+def robustness_table(robust: list[Entry], main: list[Entry], fmt: str) -> str | None:
+    """Exact match per run and task under each audio condition, beside the clean test_iid figure."""
+    if not robust:
+        return None
+    values: dict = defaultdict(list)
+    for e in main:
+        for key, g in e.summary["groups"].items():
+            if key.endswith("/test_iid"):
+                values[e.run, key.split("/")[0], "clean"].append(g["exact_match"])
+    for e in robust:
+        for key, g in e.summary["groups"].items():
+            values[e.run, key.split("/")[0], e.variant].append(g["exact_match"])
+    conditions = ["clean"] + sorted({e.variant for e in robust}, key=_condition_order)
+    pairs = sorted({(run, task) for run, task, _ in values})
+    rows = [[run, task] + [_mean_sd(values[run, task, c]) if values[run, task, c] else "" for c in conditions]
+            for run, task in pairs if any(values[run, task, c] for c in conditions[1:])]
+    return render_table(["run", "task"] + conditions, rows, fmt)
+
+
+def _condition_order(c: str):
+    m = re.match(r"snr(-?\d+)$", c)
+    return (0, -int(m.group(1)), c) if m else (1, 0, c)
+
+
 def ablation_table(family: list[Entry], infos: dict, fmt: str) -> str:
     keys = sorted({k for e in family for k in e.summary["groups"]}, key=_split_key)
     names = sorted({e.variant for e in family}, key=lambda a: (a != "base", a))
@@ -220,6 +248,9 @@ def book(paths: list[str], fmt: str = "md", by: str | None = "steps") -> str:
     table = breakdown_table(main, by, fmt) if by else None
     if table:
         parts.append(title(f"Main results by {by}: exact match % (n)") + table)
+    table = robustness_table([e for e in entries if e.kind == "robustness"], main, fmt)
+    if table:
+        parts.append(title("Robustness: exact match (%) on test_iid inputs under other audio conditions") + table)
     table = controls_table([e for e in entries if e.kind == "control"], fmt)
     if table:
         parts.append(title("Negative controls") + table)

@@ -34,6 +34,31 @@ def plot_accuracy_vs_length(summaries: dict[str, dict], path: Path) -> None:
     _save(fig, path)
 
 
+def plot_accuracy_vs_snr(summaries: dict[str, dict], path: Path) -> bool:
+    """Exact match vs the SNR of the test audio (breakdown `by_snr_db`), one line per run and task;
+    False (no file) when no summary holds noisy sets."""
+    points: dict = {}
+    for name, s in summaries.items():
+        run = name.split("/")[0]
+        for key, g in s["groups"].items():
+            for snr, b in g.get("by_snr_db", {}).items():
+                points.setdefault((run, key.split("/")[0]), {})[float(snr)] = 100 * b["exact_match"]
+    if not points:
+        return False
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (run, task), xy in sorted(points.items()):
+        xs = sorted(xy, reverse=True)
+        ax.plot(xs, [xy[x] for x in xs], marker="o", label=f"{run} {task}")
+    ax.set_xlabel("SNR of the input audio (dB)")
+    ax.set_ylabel("exact match (%)")
+    ax.set_ylim(-2, 102)
+    ax.invert_xaxis()
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    _save(fig, path)
+    return True
+
+
 def plot_spectrograms(manifest: str, path: Path, index: int = 0, sample_rate: int = 16000) -> None:
     """Spectrogram of one utterance: what was heard and the answer.
 

@@ -155,11 +155,12 @@ def report(paths: list[str], fmt: str = "md", plots: str | None = None, by: str 
         parts.append(title("Errors: reasoning vs rendering (auxiliary CTC symbols)") +
                      render_table(["run", "task/split", "errors", "reasoning", "rendering"], diag, fmt))
     if plots:
-        from .plots import plot_accuracy_vs_length, plot_spectrograms
+        from .plots import plot_accuracy_vs_length, plot_accuracy_vs_snr, plot_spectrograms
 
         out = Path(plots)
         out.mkdir(parents=True, exist_ok=True)
         plot_accuracy_vs_length(summaries, out / "accuracy_vs_length.png")
+        plot_accuracy_vs_snr(summaries, out / "accuracy_vs_snr.png")
         if spectrogram:
             plot_spectrograms(spectrogram, out / "spectrogram.png")
     return "\n".join(parts)

@@ -40,7 +40,7 @@ def compare(ref: list[str], hyp: list[str]) -> dict:
             **a, "error_kind": error_kind(a)}
 
 
-BREAKDOWNS = ("length", "difficulty", "steps", "subset")
+BREAKDOWNS = ("length", "difficulty", "steps", "subset", "snr_db")
 
 
 def _stats(rows: list[dict]) -> dict:

@@ -24,6 +24,18 @@ class TrainExample(NamedTuple):
     target: list[str]         # the answer's symbols (the CTC head's target)
 
 
+def training_variation(t: dict) -> Variation:
+    """How training inputs vary: the default jitter (+ noise at train.snr_db), or train.augment's ranges."""
+    a = t["augment"]
+    if not a["enabled"]:
+        return Variation(snr_db=t["snr_db"])
+    return Variation(tone_ms=tuple(a["tone_ms"]), gap_ms=tuple(a["gap_ms"]), envelopes=tuple(a["envelopes"]),
+                     ramp_ms=tuple(a["ramp_ms"]), freq_offset=a["freq_offset"], snr_range=tuple(a["snr_db"]),
+                     p_noise=a["p_noise"], noise_colours=tuple(a["noise_colours"]), p_reverb=a["p_reverb"],
+                     rt60_range=tuple(a["rt60"]), gain_dbfs=tuple(a["gain_dbfs"]), p_dc=a["p_dc"],
+                     p_hum=a["p_hum"])
+
+
 def task_list(t: dict) -> list[str]:
     return [t["task"]] if isinstance(t["task"], str) else list(t["task"])
 
@@ -33,7 +45,7 @@ class Batches:
 
     def __init__(self, cfg: dict, cb: Codebook):
         self.cfg, self.cb, self.t = cfg, cb, cfg["train"]
-        self.variation = Variation(snr_db=self.t["snr_db"])
+        self.variation = training_variation(self.t)
         self.records = None
         if self.t["manifest"]:  # every file read once now, not first at the step that draws it
             self.records = read_manifest(self.t["manifest"], required=("id", "audio", "target_audio", "target"))

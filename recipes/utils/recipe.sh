@@ -5,6 +5,7 @@
 #   0 synth test sets          3 score the output audio      6 shuffled-answer training control
 #   1 train                    4 report (tables, plots)      7 ablations (conf/ablation/*.yaml)
 #   2 decode test sets         5 negative controls on the inputs (phase-scrambled, silence, noise)
+#   8 robustness: test_iid inputs with noise (20..0 dB SNR), reverberation, and from a second renderer
 set -euo pipefail
 
 # ---- options: each can be given as --name value (underscores as dashes: --stop-stage 3) ----
@@ -22,6 +23,8 @@ nj=2             # parallel jobs for synth and score
 device=auto      # auto | cpu | cuda
 controls="phase_scramble silence noise"  # stage 5: altered inputs, same answers
 ablations=all    # stage 7: names of conf/ablation/<name>.yaml, or all of them (base is always trained)
+snrs="20 10 5 0" # stage 8: SNRs (dB) of the noisy test sets
+reverb=0.3       # stage 8: RT60 (s) of the reverberant test set
 # ---- end of options ----
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$PWD")/run.sh) $*" >&2; }
@@ -64,7 +67,7 @@ train_run() {  # train_run RUN_DIR CONFIG [--set ...]
 test_dirs() {  # the synthesized test sets (not the controls): data/<task>/<split>
   for d in "$data"/*/*/; do d=${d%/}
     [ -f "$d/manifest.jsonl" ] || continue
-    case $(basename "$d") in control_*) continue ;; esac
+    case $(basename "$d") in control_*|robust_*) continue ;; esac
     echo "$d"
   done
 }
@@ -150,5 +153,27 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   done; done
   jericho report --book "${exp}"_abl_*/score_*/summary.json --by none > "${exp}_ABLATIONS.md"
   cat "${exp}_ABLATIONS.md"
+fi
+if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
+  log "Stage 8: robustness (seeds $seeds): SNR $snrs dB, reverberation $reverb s, the independent renderer"
+  for t in $(tasks_of); do
+    conditions=""
+    for snr in $snrs; do
+      synth_set "$t" test_iid "$data/$t/robust_snr$snr" "$conf" --snr-db "$snr"; conditions+=" snr$snr"
+    done
+    synth_set "$t" test_iid "$data/$t/robust_reverb" "$conf" --reverb "$reverb"
+    synth_set "$t" test_iid "$data/$t/robust_independent" "$conf" --domain tone_independent
+    for s in $seeds; do for c in $conditions reverb independent; do
+      decode_set "${exp}_seed$s" "$data/$t/robust_$c" "${t}_robust_$c"
+      score_set "${exp}_seed$s" "$data/$t/robust_$c" "${t}_robust_$c"
+    done; done
+  done
+  for s in $seeds; do
+    jericho report "${exp}_seed$s"/score_*_robust_snr*/summary.json --by snr_db --plots "${exp}_seed$s/plots" \
+      > "${exp}_seed$s/ROBUSTNESS.md"
+  done
+  jericho report --book $(for s in $seeds; do ls "${exp}_seed$s"/score_*/summary.json; done) --by none \
+    > "${exp}_RESULTS.md"
+  cat "${exp}_RESULTS.md"
 fi
 log "done (stages $stage-$stop_stage)"
