@@ -141,6 +141,9 @@ MODEL = {
     "lti_layers": Opt([], "indices (among SSD layers) made LTI: dt, B, C input-independent", check=int_list),
     "neg_eig": Opt(False, "SSD eigenvalues in [-1, 1] instead of [0, 1] (parity-like state tracking)"),
     "n_heads": Opt(4, "attention heads", check=at_least(1)),
+    "positions": Opt("restart", "rotary positions of attention: restart (input and answer slot each count from "
+                     "0), continue (one count), none (order only from the SSD layers and causality)",
+                     choices=("restart", "continue", "none")),
     "attn_window": Opt(None, "attention window in model steps; null = full causal", kind=int, nullable=True,
                        check=at_least(1)),
     "mlp_ratio": Opt(2.0, "attention block MLP width / d_model", check=above(0)),

@@ -182,3 +182,17 @@ def test_missing_kernels_on_cuda_are_a_logged_warning(monkeypatch, caplog):
         logger.removeHandler(caplog.handler)
     warnings = [r for r in caplog.records if "mamba-ssm kernels unavailable" in r.getMessage()]
     assert len(warnings) == 1 and "No module named 'mamba_ssm'" in warnings[0].getMessage()
+
+
+@pytest.mark.parametrize("positions", ["restart", "continue", "none"])
+def test_position_schemes_run_and_differ(positions):
+    torch.manual_seed(0)
+    cfg = {"name": "cpu_small", "downsample": 2, "positions": positions}
+    m = MiniJMamba(ModelConfig.from_dict(cfg))
+    torch.nn.init.normal_(m.out_head.weight, std=0.1)
+    wave, n = torch.randn(2, 8000), torch.tensor([8000, 6000])
+    out = m(wave, n)["log_mag"]
+    ref = MiniJMamba(ModelConfig.from_dict({**cfg, "positions": "restart"}))
+    ref.load_state_dict(m.state_dict())
+    same = torch.allclose(out, ref(wave, n)["log_mag"])
+    assert same == (positions == "restart")

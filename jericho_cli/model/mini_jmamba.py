@@ -5,9 +5,10 @@ a learned embedding) and emits, for each slot frame, the log-magnitude spectrum 
 audio. A fixed Griffin-Lim inverse turns those frames into a waveform. Nothing on this path picks a
 symbol: the auxiliary CTC head reads the same hidden states and is a training aid and diagnostic.
 
-Positions (rotary, attention layers only) count input frames from 0 and answer-slot frames again
-from 0, as a seq2seq decoder numbers its own steps: answer frame k and input frame k share a
-position, so "answer at time k what you heard at time k" is a plain attention pattern.
+Positions (rotary, attention layers only) by default count input frames from 0 and answer-slot frames
+again from 0, as a seq2seq decoder numbers its own steps: answer frame k and input frame k share a
+position, so "answer at time k what you heard at time k" is a plain attention pattern
+(`model.positions`: restart | continue | none, for the length-generalization study).
 """
 
 from __future__ import annotations
@@ -114,7 +115,9 @@ class MiniJMamba(nn.Module):
         is_in = t < t_in[:, None]
         h = torch.nn.functional.pad(h, (0, 0, 0, max(0, total - h.shape[1])))[:, :total]
         x = torch.where(is_in[..., None], h, self.answer_embed.to(h.dtype))
-        pos = torch.where(is_in, t, t - t_in[:, None])
+        pos = {"restart": lambda: torch.where(is_in, t, t - t_in[:, None]),  # answer step k ~ input step k
+               "continue": lambda: t.expand(len(t_in), -1),
+               "none": lambda: torch.zeros_like(t).expand(len(t_in), -1)}[self.cfg.positions]()
         for block in self.blocks:
             x = block(x, pos)
         x = self.norm(x)
