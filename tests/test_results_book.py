@@ -95,6 +95,25 @@ def test_seeds_of_a_run_are_one_column_with_mean_and_sd(tmp_path, cli):
     assert "| bracket_cpu_seed2 " in md  # every seed's run folder is listed with its facts
 
 
+def test_robustness_table_compares_conditions_with_the_same_seeds_clean(tmp_path, cli):
+    refs = ["AB", "CD", "EF", "GH"]
+    paths = _run(tmp_path, "mirror_cpu_seed0", {"score_mirror_test_iid": _rows("mirror", "test_iid", refs, refs)})
+    for seed, clean in ((1, refs), (2, ["AB", "CD", "EF", "X"])):
+        paths += _run(tmp_path, f"mirror_cpu_seed{seed}", {
+            "score_mirror_test_iid": _rows("mirror", "test_iid", refs, clean),
+            "score_mirror_robust_snr10": _rows("mirror", "test_iid", refs, ["AB", "CD", "", ""]),
+            "score_mirror_robust_snr0": _rows("mirror", "test_iid", refs, [""] * 4),
+            "score_mirror_robust_independent": _rows("mirror", "test_iid", refs, refs)})
+    md = cli("report", "--book", *paths, "--by", "none").stdout
+    rob = md.split("## Robustness")[1].split("##")[0]
+    header = [ln for ln in rob.splitlines() if ln.startswith("| run")][0]
+    assert [c.strip() for c in header.split("|")[1:-1]] == ["run", "task", "seeds", "clean", "snr10", "snr0",
+                                                            "independent"]
+    assert re.search(r"\| mirror_cpu \| mirror\s+\|\s+2 \| 87.5 ± 17.7 \| 50.0 ± 0.0 \| 0.0 ± 0.0 \| 100.0 ± 0.0", rob)
+    main = md.split("## Main results: exact")[1].split("##")[0]
+    assert "mirror_cpu (3 seeds)" in main and "91.7 ± 14.4" in main  # the clean figure keeps all seeds
+
+
 def test_summary_records_constant_baseline_and_top_answer():
     s = metrics.summarize(_rows("mod", "test_iid", ["0", "0", "3", "12"], ["0", "1", "1", "1"]))
     g = s["groups"]["mod/test_iid"]

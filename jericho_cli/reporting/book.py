@@ -193,22 +193,26 @@ def controls_table(controls: list[Entry], fmt: str) -> str | None:
 
 
 def robustness_table(robust: list[Entry], main: list[Entry], fmt: str) -> str | None:
-    """Exact match per run and task under each audio condition, beside the clean test_iid figure."""
+    """Exact match per run and task under each audio condition, beside the clean test_iid figure of
+    the same seeds (mean ± sd over the seeds that have robustness results)."""
     if not robust:
         return None
     values: dict = defaultdict(list)
-    for e in main:
-        for key, g in e.summary["groups"].items():
-            if key.endswith("/test_iid"):
-                values[e.run, key.split("/")[0], "clean"].append(g["exact_match"])
+    seeds: dict = defaultdict(set)
     for e in robust:
         for key, g in e.summary["groups"].items():
             values[e.run, key.split("/")[0], e.variant].append(g["exact_match"])
+            seeds[e.run, key.split("/")[0]].add(e.seed)
+    for e in main:
+        for key, g in e.summary["groups"].items():
+            task = key.split("/")[0]
+            if key.endswith("/test_iid") and e.seed in seeds.get((e.run, task), ()):
+                values[e.run, task, "clean"].append(g["exact_match"])
     conditions = ["clean"] + sorted({e.variant for e in robust}, key=_condition_order)
-    pairs = sorted({(run, task) for run, task, _ in values})
-    rows = [[run, task] + [_mean_sd(values[run, task, c]) if values[run, task, c] else "" for c in conditions]
-            for run, task in pairs if any(values[run, task, c] for c in conditions[1:])]
-    return render_table(["run", "task"] + conditions, rows, fmt)
+    rows = [[run, task, len(seeds[run, task])] +
+            [_mean_sd(values[run, task, c]) if values[run, task, c] else "" for c in conditions]
+            for run, task in sorted(seeds)]
+    return render_table(["run", "task", "seeds"] + conditions, rows, fmt)
 
 
 def _condition_order(c: str):
