@@ -9,7 +9,7 @@ for e in "$@"; do
   [ -d "$e" ] || { echo "$0: no run folder $e" >&2; exit 1; }
   d=$out/$(basename "$e")
   mkdir -p "$d"
-  for f in config.yaml run.json RESULTS.md CONTROLS.md ABLATIONS.md; do
+  for f in config.yaml run.json RESULTS.md CONTROLS.md ABLATIONS.md ROBUSTNESS.md; do
     [ -f "$e/$f" ] && cp "$e/$f" "$d/"
   done
   [ -f "$e/log/train.log" ] && cp "$e/log/train.log" "$d/train.log"
