@@ -1,7 +1,5 @@
 """`jericho probe`: what a model's recurrent state holds (state norms, linear probes, structure)."""
 
-import typer
-
 from ..cli import step
 
 
@@ -10,5 +8,4 @@ def probe():
     """State analysis of a checkpoint or of feature sequences (not implemented yet: issue #10)."""
     from ..analysis.probe import run
 
-    run()
-    raise typer.Exit(0)
+    run()  # raises UsageError (exit 2) until issue #10 lands

@@ -1,7 +1,5 @@
 """`jericho prune`: keep a fraction of each SSD layer's state channels and measure what is lost."""
 
-import typer
-
 from ..cli import step
 
 
@@ -10,5 +8,4 @@ def prune():
     """SSM state-channel pruning of a checkpoint (not implemented yet: issue #10)."""
     from ..analysis.prune import run
 
-    run()
-    raise typer.Exit(0)
+    run()  # raises UsageError (exit 2) until issue #10 lands

@@ -25,6 +25,12 @@ def write_wav_atomic(path: str | os.PathLike, audio: np.ndarray, sample_rate: in
         sf.write(str(tmp), audio, sample_rate, subtype=subtype, format="WAV")
 
 
+def _undecodable(exc: Exception, where: str) -> JerichoError:
+    """soundfile raises several types for broken files: one message for all of them."""
+    msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return JerichoError(f"cannot decode audio ({msg})", where)
+
+
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     """Header facts of an audio file, or a one-line JerichoError (missing, undecodable, truncated)."""
     where = str(path)
@@ -34,9 +40,8 @@ def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
         raise JerichoError("is a folder, expected an audio file", where)
     try:
         info = sf.info(str(path))
-    except Exception as exc:  # soundfile raises several types for broken files
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise JerichoError(f"cannot decode audio ({msg})", where) from None
+    except Exception as exc:
+        raise _undecodable(exc, where) from None
     # libsndfile reads what is there but notes a header that promises more: a truncated file
     m = re.search(r"data\s*:\s*(\d+) \(should be (\d+)\)", info.extra_info)
     if m and int(m.group(2)) < int(m.group(1)):
@@ -47,23 +52,17 @@ def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     return info
 
 
-def read_wav(path: str | os.PathLike, sample_rate: int, *, resample: bool = False, mix: bool = False,
-             max_seconds: float | None = None) -> np.ndarray:
+def read_wav(path: str | os.PathLike, sample_rate: int, *, resample: bool = False, mix: bool = False) -> np.ndarray:
     """Read a mono float32 waveform at `sample_rate`, or raise a one-line JerichoError.
 
-    Other rates need `resample=True`; several channels need `mix=True` (mean of channels);
-    `max_seconds` refuses longer files before reading them.
+    Other rates need `resample=True`; several channels need `mix=True` (mean of channels).
     """
     where = str(path)
-    info = audio_info(path)
-    if max_seconds is not None and info.frames > max_seconds * info.samplerate:
-        raise JerichoError(f"{info.frames / info.samplerate:.1f} s long, above the limit of {max_seconds:g} s "
-                           "(--max-seconds)", where)
+    audio_info(path)
     try:
         audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise JerichoError(f"cannot decode audio ({msg})", where) from None
+        raise _undecodable(exc, where) from None
     if audio.shape[0] == 0:
         raise JerichoError("empty audio (0 samples)", where)
     if audio.shape[1] > 1:

@@ -144,12 +144,12 @@ def stamped_folder(path: str | os.PathLike, stamp_name: str, params: dict, *, ov
     stamp = folder / stamp_name
     params = json.loads(json.dumps(params, default=str))  # as it reads back from the stamp
     present = [n for n in owned if (folder / n).exists()]
+    old = read_json(stamp, stamp_name) if present and stamp.exists() else None
     conflict = None
-    if present and not stamp.exists():
+    if present and old is None:
         conflict = f"holds {', '.join(present)} of unknown origin (no {stamp_name})"
-    elif present and read_json(stamp, stamp_name) != params:
-        diff = _differences(read_json(stamp, stamp_name), params)
-        conflict = f"made by a different `jericho {command}` ({'; '.join(diff[:3])})"
+    elif present and old != params:
+        conflict = f"made by a different `jericho {command}` ({'; '.join(_differences(old, params)[:3])})"
     if conflict and not overwrite:
         raise JerichoError(f"{conflict}; use --overwrite or another folder", str(folder))
     if conflict:

@@ -97,6 +97,12 @@ def check_format(fmt: str) -> None:
         raise JerichoError(f"unknown --format {fmt!r} ({', '.join(FORMATS)})")
 
 
+def check_by(by: str | None) -> None:
+    """A breakdown field (`--by`), or None for no breakdown table."""
+    if by not in (None,) + BREAKDOWNS:
+        raise JerichoError(f"unknown --by {by!r} ({', '.join(BREAKDOWNS)}, none)")
+
+
 def render_table(header: list[str], rows: list[list], fmt: str = "md") -> str:
     if fmt == "csv":
         buf = io.StringIO()
@@ -135,8 +141,7 @@ def report(paths: list[str], fmt: str = "md", plots: str | None = None, by: str 
     if not paths:
         raise JerichoError("give at least one summary.json")
     check_format(fmt)
-    if by not in (None,) + BREAKDOWNS:
-        raise JerichoError(f"unknown --by {by!r} ({', '.join(BREAKDOWNS)}, none)")
+    check_by(by)
     if spectrogram and not plots:
         raise JerichoError("--spectrogram needs --plots DIR (where spectrogram.png goes)")
     if plots:
