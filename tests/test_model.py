@@ -196,3 +196,23 @@ def test_position_schemes_run_and_differ(positions):
     ref.load_state_dict(m.state_dict())
     same = torch.allclose(out, ref(wave, n)["log_mag"])
     assert same == (positions == "restart")
+
+
+@pytest.mark.parametrize("window", [None, 5])
+def test_attention_sink_is_one_extra_softmax_column(window):
+    """The sink equals attention written out by hand with one unrotated key/value every query sees."""
+    from jericho_cli.model.attention import CausalSelfAttention, rotary
+    torch.manual_seed(0)
+    att = CausalSelfAttention(16, 2, window=window, sink=True).double()
+    x, pos = torch.randn(2, 9, 16, dtype=torch.float64), torch.arange(9)[None].expand(2, -1)
+    q, k, v = att.qkv(x).view(2, 9, 3, 2, 8).permute(2, 0, 3, 1, 4)
+    q, k = rotary(q, pos), rotary(k, pos)
+    scores = q @ k.transpose(-1, -2) / 8 ** 0.5
+    i = torch.arange(9)
+    allowed = (i[None] <= i[:, None]) & ((i[:, None] - i[None]) < (window or 99))
+    scores = scores.masked_fill(~allowed, float("-inf"))
+    sink = (q @ att.sink[0][None, :, :, None]) / 8 ** 0.5  # (b, h, t, 1)
+    w = torch.softmax(torch.cat([sink, scores], -1), -1)
+    y = w[..., :1] * att.sink[1][None, :, None] + w[..., 1:] @ v
+    expect = att.out(y.transpose(1, 2).reshape(2, 9, 16))
+    assert torch.allclose(att(x, pos), expect, atol=1e-10)

@@ -18,26 +18,36 @@ def rotary(x: torch.Tensor, pos: torch.Tensor, base: float = 10000.0) -> torch.T
 
 
 class CausalSelfAttention(nn.Module):
-    def __init__(self, d_model: int, n_heads: int = 4, window: int | None = None):
+    def __init__(self, d_model: int, n_heads: int = 4, window: int | None = None, sink: bool = False):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} must be a multiple of n_heads={n_heads}")
         self.n_heads, self.window = n_heads, window
         self.qkv = nn.Linear(d_model, 3 * d_model, bias=False)
         self.out = nn.Linear(d_model, d_model, bias=False)
+        # An attention sink: one learned key/value per head, unrotated, that every query can attend
+        # to. An answer step whose aligned input step does not exist (past the input's end) then
+        # has somewhere to put its attention other than the nearest rotary alias.
+        self.sink = nn.Parameter(torch.randn(2, n_heads, d_model // n_heads) * 0.02) if sink else None
 
     def forward(self, x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
         b, t, d = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.n_heads, d // self.n_heads).permute(2, 0, 3, 1, 4)
         q, k = rotary(q, pos), rotary(k, pos)
+        if self.sink is not None:  # the sink becomes step 0 of keys and values; a dummy query 0 is dropped
+            sk, sv = (s[None, :, None].expand(b, -1, 1, -1).to(q.dtype) for s in self.sink)
+            q, k, v = torch.cat([torch.zeros_like(sk), q], 2), torch.cat([sk, k], 2), torch.cat([sv, v], 2)
         # causal in sequence order (positions may restart). Without a window, is_causal lets SDPA's
         # fused kernels run in memory linear in t; a (t, t) mask would be 14 GB at 10 minutes.
         if self.window:
-            idx = torch.arange(t, device=x.device)
+            idx = torch.arange(q.shape[2], device=x.device)
             mask = (idx[None, :] <= idx[:, None]) & (idx[:, None] - idx[None, :] < self.window)
+            if self.sink is not None:
+                mask[:, 0] = True
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         else:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        y = y[:, :, -t:]
         return self.out(y.transpose(1, 2).reshape(b, t, d))
 
 

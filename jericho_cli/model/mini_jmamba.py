@@ -39,7 +39,7 @@ class AttnBlock(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.norm1, self.norm2 = nn.RMSNorm(cfg.d_model), nn.RMSNorm(cfg.d_model)
-        self.attn = CausalSelfAttention(cfg.d_model, cfg.n_heads, cfg.attn_window)
+        self.attn = CausalSelfAttention(cfg.d_model, cfg.n_heads, cfg.attn_window, cfg.attn_sink)
         self.mlp = MLP(cfg.d_model, cfg.mlp_ratio)
 
     def forward(self, x, pos):
