@@ -56,19 +56,22 @@ def pad_batch(waves: list[np.ndarray], device) -> tuple[torch.Tensor, torch.Tens
 
 @torch.no_grad()
 def answer(model: MiniJMamba, waves: list[np.ndarray], alphabet: list[str], n_iter: int | None = None
-           ) -> tuple[list[np.ndarray], list[list[str]]]:
-    """Run the model on input waveforms: answer waveforms and auxiliary CTC symbols."""
+           ) -> tuple[list[np.ndarray], list[list[str]], list[float]]:
+    """Run the model on input waveforms: answer waveforms, auxiliary CTC symbols, and the CTC head's
+    confidence (its mean max class probability over the answer slot: the appendix's pruning measure)."""
     device = next(model.parameters()).device
     wave, n = pad_batch(waves, device)
     out = model(wave, n)
     audio = model.to_wave(out["log_mag"], n_iter).cpu().numpy()
     hop = model.cfg.hop * model.cfg.downsample
     aux = greedy_ctc(out["ctc"], out["ans_steps"])
-    results = []
+    max_prob = torch.softmax(out["ctc"].float(), -1).amax(-1).cpu()
+    results, confidence = [], []
     for i in range(len(waves)):
-        length = int(out["ans_steps"][i]) * hop
-        results.append(audio[i, :length])
-    return results, [[alphabet[s] for s in seq if s < len(alphabet)] for seq in aux]
+        steps = int(out["ans_steps"][i])
+        results.append(audio[i, :steps * hop])
+        confidence.append(round(float(max_prob[i, :steps].mean()), 6) if steps else 0.0)
+    return results, [[alphabet[s] for s in seq if s < len(alphabet)] for seq in aux], confidence
 
 
 def _inputs(manifest: str | None, wav_dir: str | None) -> list[tuple[str, Path, dict]]:
@@ -137,12 +140,12 @@ def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, ba
                 if all(records[i] is not None for i in chunk):
                     continue
                 waves = [read_wav(items[i][1], cb.sample_rate, resample=resample, mix=mix) for i in chunk]
-                audio, aux = answer(model, waves, cb.alphabet)
-                for i, y, a in zip(chunk, audio, aux):
+                audio, aux, confidence = answer(model, waves, cb.alphabet)
+                for i, y, a, c in zip(chunk, audio, aux, confidence):
                     uid, path, ref = items[i]
                     rel = names[i]
                     write_wav_atomic(out_dir / rel, y, cb.sample_rate)
-                    rec = {"id": uid, "audio": rel, "aux_symbols": a,
+                    rec = {"id": uid, "audio": rel, "aux_symbols": a, "aux_confidence": c,
                            "input_audio": os.path.relpath(Path(path).resolve(), out_dir.resolve()),
                            **{f: ref[f] for f in ("task", "split") if f in ref}}
                     if records[i] is None:

@@ -613,8 +613,19 @@ def _(w, d):
             "--set", "train.batch_size=2", "--set", "data.mirror.iid_levels=[3,3]"]
 
 
-for cmd in ("probe", "prune"):
-    _add(f"{cmd}-not-yet", lambda w, d, c=cmd: [c, "--ckpt", "x"], "not implemented yet", 2, out="none")
+for kind in ("missing", "text", "wrong_shape", "no_codebook"):
+    _add(f"probe-ckpt-{kind}", lambda w, d, k=kind: [
+        "probe", "state-norms", "--ckpt", _bad_ckpt(w, d, k), "--out", d / "out", "--quiet"], CKPT_DAMAGE[kind])
+    _add(f"prune-ckpt-{kind}", lambda w, d, k=kind: [
+        "prune", "--ckpt", _bad_ckpt(w, d, k), "--mode", "random", "--keep", 0.5, "--out", d / "out",
+        "--quiet"], CKPT_DAMAGE[kind])
+for kind, needle in WAV_DAMAGE.items():
+    _add(f"probe-input-wav-{kind}", lambda w, d, k=kind: [
+        "probe", "linear-probes", _inputs_with_bad_wav(w, d, k), "--ckpt", w.ckpt, "--out", d / "out",
+        "--quiet"], needle)
+    _add(f"prune-calib-wav-{kind}", lambda w, d, k=kind: [
+        "prune", "--ckpt", w.ckpt, "--mode", "selective", "--keep", 0.5, "--calib",
+        _inputs_with_bad_wav(w, d, k), "--out", d / "out", "--quiet"], needle)
 
 
 # ----------------------------------------------------------------------------------- the test

@@ -136,6 +136,19 @@ class MiniJMamba(nn.Module):
         mag = torch.exp(self.answer_frames(log_mag).float()) - self.spec.log_floor
         return self.spec.griffin_lim(mag.clamp_min(0), n_iter or self.cfg.gl_iters)
 
+    def ssd_mixers(self) -> list:
+        """The Mamba2Layer of each SSD block, in order (what probe records and prune masks)."""
+        return [b.mixer for b in self.blocks if isinstance(b, SSDBlock)]
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """As nn.Module's, and a pruned checkpoint's state masks (`...mixer.state_mask`) are set
+        first, so that a pruned model loads wherever an unpruned one does."""
+        for i, block in enumerate(self.blocks):
+            key = f"blocks.{i}.mixer.state_mask"
+            if isinstance(block, SSDBlock) and key in state_dict:
+                block.mixer.set_state_mask(torch.ones_like(state_dict[key]))
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
     def parameter_counts(self) -> dict[str, int]:
         groups = {"frontend": 0, "ssd": 0, "attention": 0, "output": 0, "ctc": 0}
         for name, p in self.named_parameters():

@@ -184,6 +184,29 @@ class Mamba2Layer(nn.Module):
             self.C_lti = nn.Parameter(torch.randn(ngroups, d_state) / math.sqrt(d_state))
         self.norm = GatedRMSNorm(self.d_inner, group_size=self.d_inner // ngroups)
         self.out_proj = nn.Linear(self.d_inner, d_model, bias=bias)
+        # State-channel pruning (jericho prune): a (nheads, d_state) keep mask on what the output
+        # reads from the state. None (the default) is not in the state dict; set_state_mask adds it.
+        self.register_buffer("state_mask", None)
+        # Analysis hooks (jericho probe): each is called as hook(layer, x, dt, A, B, C) with the scan's
+        # inputs, from which the per-step states follow (analysis/states.py).
+        self.ssm_hooks: list = []
+
+    def set_state_mask(self, mask: torch.Tensor | None) -> None:
+        """Keep state channel (head h, n) where mask[h, n] is 1 (or a soft gate in [0, 1])."""
+        if mask is not None and tuple(mask.shape) != (self.nheads, self.d_state):
+            raise ValueError(f"state mask shape {tuple(mask.shape)} != (nheads, d_state) "
+                             f"{(self.nheads, self.d_state)}")
+        self.state_mask = mask
+
+    def _apply_state_mask(self, B, C):
+        """Per-head B, C with the pruned channels of C zeroed: a pruned channel is never read.
+        An all-ones mask changes nothing (not even the order of operations): k = 1.0 is bit-exact."""
+        m = self.state_mask
+        if m is None or (not m.requires_grad and bool((m == 1).all())):
+            return B, C
+        rep = self.nheads // self.ngroups
+        B, C = B.repeat_interleave(rep, dim=-2), C.repeat_interleave(rep, dim=-2)
+        return B, C * m.to(C.dtype)
 
     # ------------------------------------------------------------------ pieces shared by forward/step
     def _split(self, zxbcdt):
@@ -211,6 +234,9 @@ class Mamba2Layer(nn.Module):
         z, xBC, dt_raw = self._split(self.in_proj(u))
         xBC = F.silu(self.conv1d(xBC.transpose(1, 2))[..., :l].transpose(1, 2))
         x, dt, A, B, C = self._ssm_inputs(xBC, dt_raw)
+        for hook in self.ssm_hooks:
+            hook(self, x, dt, A, B, C)
+        B, C = self._apply_state_mask(B, C)
         kernel = _mamba_ssm_scan() if (u.is_cuda and self.use_kernel and not self.neg_eig) else None
         if kernel is not None:
             dt_in = dt_raw if not self.lti else torch.zeros_like(dt_raw)
@@ -241,11 +267,14 @@ class Mamba2Layer(nn.Module):
             xBC = xBC + self.conv1d.bias
         xBC = F.silu(xBC)
         x, dt, A, B, C = self._ssm_inputs(xBC, dt_raw)
+        for hook in self.ssm_hooks:
+            hook(self, x[:, None], dt[:, None], A, B[:, None], C[:, None])
+        B, C = self._apply_state_mask(B, C)
         la, par = _decay_logs(dt, A, self.neg_eig)
         a = torch.exp(la) * (1 - 2 * par) if self.neg_eig else torch.exp(la)  # (b, h)
         acc = _acc(u_t.dtype)
-        Bh = B.repeat_interleave(self.nheads // self.ngroups, dim=1).to(acc)
-        Ch = C.repeat_interleave(self.nheads // self.ngroups, dim=1).to(acc)
+        Bh = B.repeat_interleave(self.nheads // B.shape[1], dim=1).to(acc)
+        Ch = C.repeat_interleave(self.nheads // C.shape[1], dim=1).to(acc)
         S = a[..., None, None] * S + (dt[..., None] * x.to(acc))[..., None] * Bh[:, :, None, :]
         y = torch.einsum("bhpn,bhn->bhp", S, Ch) + self.D.to(acc)[:, None] * x.to(acc)
         y = self.norm(y.flatten(-2).to(u_t.dtype), z)

@@ -18,7 +18,7 @@ COLUMNS = ["run", "task", "split", "n", "exact_match", "token_acc", "edit_dist",
 NUMBER = (int, float)
 STATS = {"count": int, "exact_match": NUMBER, "token_acc": NUMBER, "edit_distance": NUMBER, "errors": dict}
 OPTIONAL = {"error_kinds": dict, "diagnosis": dict, "majority_ref": dict, "top_hyp": dict,
-            "aux_exact_match": NUMBER}
+            "aux_exact_match": NUMBER, "aux_confidence": NUMBER}
 
 
 def _bad(what: str, p: Path):
@@ -61,8 +61,9 @@ def load_summary(path: str | Path) -> dict:
     groups = s.get("groups")
     if not isinstance(groups, dict) or not isinstance(s.get("overall"), dict):
         raise _bad("no 'groups' / 'overall'", p)
-    if "aux_exact_match" in s["overall"] and not isinstance(s["overall"]["aux_exact_match"], NUMBER):
-        raise _bad("bad overall 'aux_exact_match'", p)
+    for key in ("aux_exact_match", "aux_confidence"):
+        if key in s["overall"] and not isinstance(s["overall"][key], NUMBER):
+            raise _bad(f"bad overall {key!r}", p)
     for key, g in groups.items():
         if "/" not in key:
             raise _bad(f"group {key!r} is not task/split", p)
@@ -146,8 +147,16 @@ def report(paths: list[str], fmt: str = "md", plots: str | None = None, by: str 
         raise JerichoError("--spectrogram needs --plots DIR (where spectrogram.png goes)")
     if plots:
         check_out_path(plots, "--plots")
+    from .analysis import is_analysis, load_analysis, markdown
+
+    analyses = [p for p in paths if is_analysis(p)]
+    if analyses and fmt != "md":
+        raise JerichoError(f"probe/prune summaries are reported as markdown only (--format md): {analyses[0]}")
+    parts = [markdown(load_analysis(p), run_name(p)) for p in analyses]
+    paths = [p for p in paths if p not in analyses]
+    if not paths:
+        return "\n".join(parts)
     summaries = {run_name(p): load_summary(p) for p in paths}
-    parts = []
     title = (lambda t: f"## {t}\n\n") if fmt == "md" else (lambda t: "")
     parts.append(title("Results") + render_table(COLUMNS, summary_rows(summaries), fmt))
     if by:

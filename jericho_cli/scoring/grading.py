@@ -94,6 +94,9 @@ def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resam
         if aux is not None:
             row["aux_symbols"] = aux
             row["aux_exact"] = aux == r["target"]
+            conf = hyps[r["id"]].get("aux_confidence")
+            if isinstance(conf, (int, float)) and not isinstance(conf, bool):
+                row["aux_confidence"] = conf
             if not row["exact"]:  # the model knew the answer but said it badly, or did not know it
                 row["diagnosis"] = "rendering" if row["aux_exact"] else "reasoning"
         rows.append(row)
@@ -101,6 +104,9 @@ def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resam
     summary["source"] = {"ref": str(ref), "hyp": str(hyp) if hyp else None, "codebook": cb.source}
     if any("aux_symbols" in r for r in rows):
         summary["overall"]["aux_exact_match"] = sum(r.get("aux_exact", False) for r in rows) / len(rows)
+    conf = [r["aux_confidence"] for r in rows if "aux_confidence" in r]
+    if conf:
+        summary["overall"]["aux_confidence"] = sum(conf) / len(conf)
     write_manifest(out_dir / "scores.jsonl", rows)
     write_json_atomic(out_dir / "summary.json", summary)
     return summary

@@ -35,7 +35,7 @@ class Validator:
             hits, aux_hits = [], []
             for s in range(0, len(items), batch_size):
                 chunk = items[s:s + batch_size]
-                audio, aux = answer(model, [wave for wave, _, _ in chunk], self.cb.alphabet)
+                audio, aux, _ = answer(model, [wave for wave, _, _ in chunk], self.cb.alphabet)
                 for (_, target, level), y, a in zip(chunk, audio, aux):
                     hits.append((level, self.scorer.transcribe(y) == target))
                     aux_hits.append(a == target)
