@@ -134,3 +134,119 @@ def plot_analysis(summary: dict, path: Path) -> None:
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
     _save(fig, path)
+
+
+# ------------------------------------------------------------------------------ the results book
+# The appendix's tables (../shared/seeds/001, B.1-B.4: its own model and measure), shown beside ours
+APPENDIX = {
+    "state-norms": "Appendix B.1 (mean state norm): 4 symbols 12.3, 8: 18.7 (+52%), 13: 24.1 (+29%), "
+                   "16: 28.9 (+20%), 32: 45.2 (+56%).",
+    "sweep": "Appendix B.2 (CTC mean max-prob, 32 symbols, 10 seeds): k 1.0 97.4%, 0.7 97.2% (-0.2 pp), "
+             "0.5 94.8% (-2.6), 0.3 82.9% (-14.5). B.3: random 50% 49.2% vs selective 50% 94.8%.",
+    "long": "Appendix B.2 (k = 0.7 vs 1.0, CTC mean max-prob): 32 symbols 97.8 vs 97.4, 64: 91.4 vs 89.2, "
+            "96: 83.6 vs 82.1, 128: 76.0 vs 74.3.",
+    "learned": "Appendix B.4: learned k 0.50 -> 0.68 -> 0.70 -> 0.7048 over 30 epochs (val EM 43%).",
+}
+T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23, 12: 2.18,
+       15: 2.13, 20: 2.09, 30: 2.04}
+
+
+def mean_ci(values: list[float]) -> tuple[float, float]:
+    """Mean and half-width of its 95% t-interval (0 for a single value)."""
+    v = np.asarray(values, float)
+    if len(v) < 2:
+        return float(v.mean()), 0.0
+    df = len(v) - 1
+    t = T95.get(df) or T95[max(k for k in T95 if k <= df)] if df <= 30 else 1.96
+    return float(v.mean()), float(t * v.std(ddof=1) / np.sqrt(len(v)))
+
+
+def _ci_pct(values) -> str:
+    if not values:
+        return "-"
+    m, h = mean_ci(values)
+    return f"{100 * m:.1f} ± {100 * h:.1f}" if len(values) > 1 else f"{100 * m:.1f}"
+
+
+def _exp_of(path: Path, analysis: str) -> str:
+    """The analysis folder a summary belongs to: <exp>/probe_x or <exp>/prune/<name>."""
+    return (path.parent.parent.parent if analysis == "prune" else path.parent.parent).name
+
+
+def _scores(prune_dir: Path) -> dict[str, dict]:
+    return {p.parent.name[len("score_"):]: read_json(p, "summary")["overall"]
+            for p in sorted(prune_dir.glob("score_*/summary.json"))}
+
+
+def analysis_sections(paths: list[str], title) -> list[str]:
+    items = []
+    for p in paths:
+        p = Path(p)
+        p = p / "summary.json" if p.is_dir() else p
+        s = load_analysis(p)
+        items.append((_exp_of(p, s["analysis"]), p, s))
+    parts = []
+    heads = {"state-norms": "State norms vs input length (probe state-norms)",
+             "linear-probes": "Linear probes of the state: held-out accuracy / R^2 vs shuffled labels",
+             "structure": "Latent structure (Phase 0): variance of the step change within context clusters",
+             "predictability": "Predictability (Phase 1): Delta NLL of an MDN given a stale context window"}
+    for a, head in heads.items():
+        chosen = [(e, s) for e, _, s in items if s["analysis"] == a]
+        if chosen:
+            note = f"{APPENDIX[a]}\n\n" if a in APPENDIX else ""
+            parts.append(title(head) + note + "\n".join(markdown(s, e) for e, s in chosen))
+    prunes = [(e, p, s) for e, p, s in items if s["analysis"] == "prune"]
+    for exp in sorted({e for e, _, _ in prunes}):
+        parts += pruning_tables(exp, [(p, s) for e, p, s in prunes if e == exp], title)
+    return parts
+
+
+def pruning_tables(exp: str, runs: list[tuple[Path, dict]], title) -> list[str]:
+    """k-sweep (mean ± 95% CI over seeds, paired change vs k = 1.0), long inputs, learned k."""
+    rows: dict = {}
+    for p, s in runs:
+        prm = s["params"]
+        key = (prm["mode"], prm["keep"] if prm["mode"] != "learned" else None)
+        for test, overall in _scores(p.parent).items():
+            rows.setdefault((key, test), {})[prm["seed"]] = (overall["exact_match"], overall.get("aux_confidence"),
+                                                             s["table"][0]["keep"], s)
+    out = []
+    base = {test: r for (key, test), r in rows.items() if key == ("selective", 1.0)}
+    lines = ["| pruning | k | seeds | exact match % (95% CI) | change vs k = 1.0 (pp, paired) | "
+             "CTC mean max-prob % | change (pp) |", "|---|---|---|---|---|---|---|"]
+    sweep = [((k, t), r) for (k, t), r in rows.items() if t == "test_iid" and k[0] != "learned"]
+    for (key, test), r in sorted(sweep, key=lambda kr: (kr[0][0][0] != "selective", -kr[0][0][1])):
+        ref = base.get(test, {})
+        paired = [s for s in r if s in ref]
+        d_em = [r[s][0] - ref[s][0] for s in paired]
+        d_cf = [r[s][1] - ref[s][1] for s in paired if r[s][1] is not None and ref[s][1] is not None]
+        lines.append(f"| {key[0]} | {key[1]:.1f} | {len(r)} | {_ci_pct([v[0] for v in r.values()])} | "
+                     f"{_ci_pct(d_em) if key != ('selective', 1.0) else '-'} | "
+                     f"{_ci_pct([v[1] for v in r.values() if v[1] is not None])} | "
+                     f"{_ci_pct(d_cf) if key != ('selective', 1.0) else '-'} |")
+    if len(lines) > 2:
+        out.append(title(f"Pruning {exp}: keep ratio k sweep on test_iid (decoded audio, scored)") +
+                   APPENDIX["sweep"] + "\n\n" + "\n".join(lines) + "\n")
+    long_tests = sorted({t for (_, t) in rows if t.startswith("long_")}, key=lambda t: int(t.split("_")[1]))
+    if long_tests:
+        lines = ["| input length (symbols) | exact % k=1.0 | exact % k=0.7 | CTC max-prob % k=1.0 | k=0.7 | change (pp) |",
+                 "|---|---|---|---|---|---|"]
+        for t in long_tests:
+            a, b = rows.get((("selective", 1.0), t), {}), rows.get((("selective", 0.7), t), {})
+            ca, cb = [v[1] for v in a.values() if v[1] is not None], [v[1] for v in b.values() if v[1] is not None]
+            change = f"{100 * (np.mean(cb) - np.mean(ca)):+.1f}" if ca and cb else "-"
+            lines.append(f"| {t.split('_')[1]} | {_ci_pct([v[0] for v in a.values()])} | "
+                         f"{_ci_pct([v[0] for v in b.values()])} | {_ci_pct(ca)} | {_ci_pct(cb)} | {change} |")
+        out.append(title(f"Pruning {exp}: long inputs, k = 0.7 vs 1.0 (selective)") + APPENDIX["long"] + "\n\n" +
+                   "\n".join(lines) + "\n")
+    learned = [(test, r) for (key, test), r in rows.items() if key[0] == "learned"]
+    if learned:
+        lines = ["| test set | learned k (gates > 0.5) | soft k: start -> end | exact match % | CTC max-prob % |",
+                 "|---|---|---|---|---|"]
+        for test, r in learned:
+            for seed, (em, cf, k, s) in sorted(r.items()):
+                traj = s.get("trajectory", [])
+                soft = f"{traj[0]['soft_k']:.3f} -> {traj[-1]['soft_k']:.3f}" if traj else "-"
+                lines.append(f"| {test} | {k:.3f} | {soft} | {100 * em:.1f} | {_pct(cf)} |")
+        out.append(title(f"Pruning {exp}: learned keep ratio") + APPENDIX["learned"] + "\n\n" + "\n".join(lines) + "\n")
+    return out

@@ -236,12 +236,25 @@ def ablation_table(family: list[Entry], infos: dict, fmt: str) -> str:
 
 
 def book(paths: list[str], fmt: str = "md", by: str | None = "steps") -> str:
+    from .analysis import analysis_sections, is_analysis
+
+    analyses = [p for p in paths if is_analysis(p)]
+    scores = [p for p in paths if p not in analyses]
+    title = (lambda t: f"## {t}\n\n") if fmt == "md" else (lambda t: "")
+    parts = score_sections(scores, fmt, by, title) if scores else []
+    if analyses:
+        if fmt != "md":
+            raise JerichoError(f"probe/prune summaries are reported as markdown only (--format md): {analyses[0]}")
+        parts += analysis_sections(analyses, title)
+    return "\n".join(parts)
+
+
+def score_sections(paths: list[str], fmt: str, by: str | None, title) -> list[str]:
     entries = load_entries(paths)
     infos = {}
     for e in entries:  # each run folder read once
         if e.folder not in infos:
             infos[e.folder] = run_info(e.run_dir)
-    title = (lambda t: f"## {t}\n\n") if fmt == "md" else (lambda t: "")
     main = [e for e in entries if e.kind == "main"]
     parts = [title("Runs") + runs_table(entries, infos, fmt),
              title("Main results: exact match / token accuracy (%)") + main_table(main, fmt)]
@@ -265,7 +278,7 @@ def book(paths: list[str], fmt: str = "md", by: str | None = "steps") -> str:
     if diag:
         parts.append(title("Errors: reasoning vs rendering (auxiliary CTC symbols right or wrong)") + render_table(
             ["run", "task/split", "errors", "reasoning", "rendering"], diag, fmt))
-    return "\n".join(parts)
+    return parts
 
 
 def update(document: str, generated: str) -> str:
