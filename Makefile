@@ -38,7 +38,8 @@ bench: install
 # RESULTS.md below its marker line is generated from the kept score summaries under outputs/
 # (copy a finished run there with recipes/utils/keep_outputs.sh recipes/<task>/exp/<run>)
 results: install
-	jericho report --book --update RESULTS.md outputs/*/score_*/summary.json
+	jericho report --book --update RESULTS.md outputs/*/score_*/summary.json \
+	  $(wildcard outputs/analysis_*/probe_*/summary.json outputs/analysis_*/prune/*/summary.json)
 	for t in mirror bracket mod multitask; do \
 	  jericho report --book --update recipes/$$t/RESULTS.md outputs/$${t}_cpu*/score_*/summary.json || exit 1; done
 
