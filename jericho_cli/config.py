@@ -146,6 +146,7 @@ MODEL = {
                      choices=("restart", "continue", "none")),
     "attn_window": Opt(None, "attention window in model steps; null = full causal", kind=int, nullable=True,
                        check=at_least(1)),
+    "copy_head": Opt(False, "answer frames may copy the input's own STFT frames by attention (unseen symbols)"),
     "attn_sink": Opt(False, "attention layers get a learned sink key/value every step can attend to"),
     "mlp_ratio": Opt(2.0, "attention block MLP width / d_model", check=above(0)),
     "frontend": Opt("mel", "log-mel, STFT log-magnitude, or a learnable strided conv on the wave",
