@@ -216,3 +216,19 @@ def test_attention_sink_is_one_extra_softmax_column(window):
     y = w[..., :1] * att.sink[1][None, :, None] + w[..., 1:] @ v
     expect = att.out(y.transpose(1, 2).reshape(2, 9, 16))
     assert torch.allclose(att(x, pos), expect, atol=1e-10)
+
+
+def test_copy_head_says_only_what_the_input_holds_when_its_gate_is_open():
+    """With the gate fully open and no gain, every answer frame is an attention-weighted mix of the
+    input's own STFT frames: per bin, within their range (how an unheard tone can be copied)."""
+    torch.manual_seed(0)
+    m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2, "copy_head": True}))
+    with torch.no_grad():
+        m.copy.gate_gain.bias.copy_(torch.tensor([50.0, 0.0]))
+    wave, n = torch.randn(1, 8000) * 0.1, torch.tensor([8000])
+    out = m(wave, n)["log_mag"]
+    frames = m._stack(m.spec.log_mag(wave))  # the whole wave is input here
+    lo, hi = frames.amin(1, keepdim=True), frames.amax(1, keepdim=True)
+    assert bool(((out >= lo - 1e-4) & (out <= hi + 1e-4)).all())
+    out.sum().backward()
+    assert m.copy.q.weight.grad.abs().sum() > 0

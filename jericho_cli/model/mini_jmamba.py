@@ -191,7 +191,7 @@ class MiniJMamba(nn.Module):
             if name.startswith("blocks."):
                 i = int(name.split(".")[1])
                 groups["ssd" if isinstance(self.blocks[i], SSDBlock) else "attention"] += p.numel()
-            elif name.startswith(("out_head", "norm.")):
+            elif name.startswith(("out_head", "norm.", "copy.")):
                 groups["output"] += p.numel()
             elif name.startswith("ctc_head"):
                 groups["ctc"] += p.numel()
