@@ -217,3 +217,22 @@ def test_bracket_splits_are_balanced_at_every_length():
         for n in {n for n, _ in c}:
             v, x = c[(n, "V")], c[(n, "X")]
             assert v and x and 0.3 < v / (v + x) < 0.7, (split, n, v, x)
+
+
+def test_strict_unseen_symbol_protocol_keeps_training_tones_out_of_k_and_l_bands():
+    """Issue #9's strict protocol for the copy-head config: no training tone (input or answer, with
+    the widest jitter and offset its renderer may draw) inside K's or L's decision band."""
+    from jericho_cli.config import load_config
+    from jericho_cli.data.codebook import Codebook
+    from jericho_cli.training.batches import training_variation
+    cfg = load_config(["recipes/mirror/conf/symbols/copy_head.yaml"], [])
+    cb = Codebook.load()
+    freqs, lo, hi = cb.band_edges()
+    band = [(lo[i], hi[i]) for i, f in enumerate(freqs) if any(f in cb.symbols[s] for s in "KL")]
+    v = training_variation(cfg["train"])
+    spread = 1 + v.freq_jitter + v.freq_offset
+    assert cfg["train"]["snr_db"] is None and not cfg["train"]["augment"]["enabled"]  # no noise in the band
+    for s in cfg["data"]["mirror"]["train_symbols"]:
+        for f in cb.symbols[s]:
+            assert all(f * spread < a or f / spread > b for a, b in band), (s, f)
+    assert min(a for a, _ in band) > 950 and max(b for _, b in band) < 1170  # ~962-1158 Hz
