@@ -254,9 +254,11 @@ def variance_ratio_study(keys_train, delta_train, keys_eval, delta_eval, groups_
         keep = dist <= np.quantile(dist, q)
         curve.append({"keep": q, "n": int(keep.sum()), "ratio": _ratio(d[keep], lab[keep])})
     out["confidence_curve"] = curve
-    for name, g in (extra_groups or {}).items():
+    for name, g in (extra_groups or {}).items():  # within: the full sample's cluster means (as the CI)
         g = g[inc]
-        out[f"by_{name}"] = {str(v): {"n": int((g == v).sum()), "ratio": _ratio(d[g == v], lab[g == v])}
+        out[f"by_{name}"] = {str(v): {"n": int((g == v).sum()),
+                                      "ratio": float(dev_within[g == v].sum() /
+                                                     ((d[g == v] - d[g == v].mean(0)) ** 2).sum())}
                              for v in np.unique(g) if (g == v).sum() >= 2 * min_count}
     return out
 

@@ -65,13 +65,16 @@ def markdown(summary: dict, name: str = "") -> str:
                   f"{_f(r['chance'])} | {r['n_train']} / {r['n_eval']} |" for r in t]
     elif a == "structure":
         lines = ["| representation | condition | variance ratio [95% CI] | permuted | top-25% confident | "
-                 "entropy reduction (nats) | clusters (effective) | excluded |", "|---|---|---|---|---|---|---|---|"]
+                 "entropy reduction (nats) | clusters (effective) | excluded | ratio by input length |",
+                 "|---|---|---|---|---|---|---|---|---|"]
         for r in t:
             conf = {c["keep"]: c["ratio"] for c in r["confidence_curve"]}
+            by_len = ", ".join(f"{k}: {_f(v['ratio'], 2)}" for k, v in sorted(r.get("by_length", {}).items(),
+                                                                              key=lambda kv: int(kv[0])))
             lines.append(f"| {r['rep']} | {r['condition']} | {_f(r['ratio'])} [{_f(r['ratio_ci'][0])}, "
                          f"{_f(r['ratio_ci'][1])}] | {_f(r['permuted_ratio'])} | {_f(conf.get(0.25))} | "
                          f"{_f(r['entropy_reduction_nats'], 2)} | {r['clusters']} ({r['effective_clusters']}) | "
-                         f"{_pct(r['excluded_eval_share'])}% |")
+                         f"{_pct(r['excluded_eval_share'])}% | {by_len or '-'} |")
     elif a == "predictability":
         lines = ["| representation | horizon k | dims | NLL conditional | NLL baseline | Delta NLL [95% CI] | "
                  "median | trimmed mean |", "|---|---|---|---|---|---|---|---|"]
