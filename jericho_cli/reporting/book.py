@@ -63,6 +63,8 @@ def run_info(run_dir: Path) -> dict:
         cfg = run.get("config", {})
         model, train, data = cfg.get("model", {}), cfg.get("train", {}), cfg.get("data", {})
         switches = [f"{k}={model[k]}" for k in ("frontend", "downsample") if k in model]
+        switches += [f"positions={model['positions']}"] if model.get("positions", "restart") != "restart" else []
+        switches += [k for k in ("attn_sink", "copy_head", "neg_eig") if model.get(k)]
         info["model"] = " ".join([str(model.get("name", ""))] + switches)
         tasks = train.get("task", [])
         tasks = [tasks] if isinstance(tasks, str) else list(tasks)
