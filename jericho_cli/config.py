@@ -60,8 +60,9 @@ def symbol_string(v):
 
 
 def layer_list(v):
-    bad = [x for x in v if x not in ("ssd", "attn")]
-    return f"unknown layer kinds {bad} (ssd, attn)" if bad else (None if v else "must not be empty")
+    kinds = ("ssd", "attn", "lstm", "s4d", "hyena")  # model/mini_jmamba.py LAYER_KINDS
+    bad = [x for x in v if x not in kinds]
+    return f"unknown layer kinds {bad} ({', '.join(kinds)})" if bad else (None if v else "must not be empty")
 
 
 def int_list(v):

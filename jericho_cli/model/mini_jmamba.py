@@ -20,6 +20,9 @@ import torch.nn as nn
 
 from ..config import ModelConfig
 from .attention import MLP, CausalSelfAttention
+from .cores import HyenaBlock, LSTMBlock, S4DBlock
+
+LAYER_KINDS = ("ssd", "attn", "lstm", "s4d", "hyena")
 from .features import Spectral
 from .ssd import Mamba2Layer
 
@@ -100,8 +103,14 @@ class MiniJMamba(nn.Module):
                 ssd_index += 1
             elif kind == "attn":
                 blocks.append(AttnBlock(cfg))
+            elif kind == "lstm":
+                blocks.append(LSTMBlock(cfg.d_model))
+            elif kind == "s4d":
+                blocks.append(S4DBlock(cfg.d_model, cfg.d_state))
+            elif kind == "hyena":
+                blocks.append(HyenaBlock(cfg.d_model))
             else:
-                raise ValueError(f"unknown layer kind {kind!r} (ssd, attn)")
+                raise ValueError(f"unknown layer kind {kind!r} ({', '.join(LAYER_KINDS)})")
         self.blocks = nn.ModuleList(blocks)
         self.norm = nn.RMSNorm(cfg.d_model)
         self.out_head = nn.Linear(cfg.d_model, self.spec.n_bins * k)
@@ -186,16 +195,20 @@ class MiniJMamba(nn.Module):
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def parameter_counts(self) -> dict[str, int]:
-        groups = {"frontend": 0, "ssd": 0, "attention": 0, "output": 0, "ctc": 0}
+        groups = {"frontend": 0, "ssd": 0, "attention": 0, "core": 0, "output": 0, "ctc": 0}
         for name, p in self.named_parameters():
             if name.startswith("blocks."):
                 i = int(name.split(".")[1])
-                groups["ssd" if isinstance(self.blocks[i], SSDBlock) else "attention"] += p.numel()
+                b = self.blocks[i]
+                groups["ssd" if isinstance(b, SSDBlock) else "attention" if isinstance(b, AttnBlock)
+                       else "core"] += p.numel()
             elif name.startswith(("out_head", "norm.", "copy.")):
                 groups["output"] += p.numel()
             elif name.startswith("ctc_head"):
                 groups["ctc"] += p.numel()
             else:
                 groups["frontend"] += p.numel()
+        if not groups["core"]:
+            del groups["core"]  # baseline cores (LSTM, S4D, Hyena) only
         groups["total"] = sum(groups.values())
         return groups
