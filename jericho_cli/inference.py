@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from .config import model_config
 from .data.codebook import Codebook
-from .errors import JerichoError
+from .errors import JerichoError, UsageError
 from .io import checkpoint
 from .io.audio import audio_info, iter_wavs, read_wav, write_wav_atomic
 from .io.files import file_digest, fingerprint, stamped_folder
@@ -55,8 +55,8 @@ def pad_batch(waves: list[np.ndarray], device) -> tuple[torch.Tensor, torch.Tens
 
 
 @torch.no_grad()
-def answer(model: MiniJMamba, waves: list[np.ndarray], alphabet: list[str], n_iter: int | None = None
-           ) -> tuple[list[np.ndarray], list[list[str]], list[float]]:
+def answer(model: MiniJMamba, waves: list[np.ndarray], alphabet: list[str], n_iter: int | None = None,
+           stream: bool = False, window: int | None = None) -> tuple[list[np.ndarray], list[list[str]], list[float]]:
     """Run the model on input waveforms: answer waveforms, auxiliary CTC symbols, and the CTC head's
     confidence (its mean max class probability over the answer slot: the appendix's pruning measure)."""
     device = next(model.parameters()).device
@@ -102,13 +102,17 @@ def _finished(out_dir: Path) -> dict[str, dict]:
 
 def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, batch_size: int = 16,
            device: str = "cpu", resample: bool = False, mix: bool = False, max_seconds: float = MAX_SECONDS,
-           overwrite: bool = False, quiet: bool = False) -> Path:
+           overwrite: bool = False, quiet: bool = False, stream: bool = False, window: int | None = None) -> Path:
     if batch_size < 1:
         raise JerichoError(f"--batch-size must be >= 1, got {batch_size}")
     if not max_seconds > 0:
         raise JerichoError(f"--max-seconds must be positive, got {max_seconds}")
     items = _inputs(manifest, wav_dir)
+    if window is not None and (not stream or window < 1):
+        raise UsageError("--window needs --stream and a positive number of model steps")
     model, cb, _ = load_model(ckpt, device)
+    if stream and (model.cfg.copy_head or "hyena" in model.cfg.layers):
+        raise UsageError("this model cannot stream (its copy head or Hyena layers need the whole input)")
     # every input's header checked before anything is written: missing, broken, too long
     lengths = []
     for _, path, _ in items:
@@ -126,6 +130,8 @@ def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, ba
     params = {"command": "decode", "checkpoint": file_digest(ckpt), "batch_size": batch_size,
               "resample": resample, "mix": mix, "device": torch.device(device).type,
               "inputs": fingerprint([[uid, str(Path(p).resolve()), lengths[i]] for i, (uid, p, _) in enumerate(items)])}
+    if stream:  # only then, so that decodes stamped before streaming existed still resume
+        params.update(stream=True, window=window)
     with stamped_folder(out, "decode.json", params, overwrite=overwrite, command="decode",
                         owned=("manifest.jsonl", PARTIAL, "wav")) as out_dir:
         if (out_dir / "manifest.jsonl").exists():  # this very decode finished before
@@ -140,7 +146,7 @@ def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, ba
                 if all(records[i] is not None for i in chunk):
                     continue
                 waves = [read_wav(items[i][1], cb.sample_rate, resample=resample, mix=mix) for i in chunk]
-                audio, aux, confidence = answer(model, waves, cb.alphabet)
+                audio, aux, confidence = answer(model, waves, cb.alphabet, stream=stream, window=window)
                 for i, y, a, c in zip(chunk, audio, aux, confidence):
                     uid, path, ref = items[i]
                     rel = names[i]

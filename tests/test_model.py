@@ -283,3 +283,47 @@ def test_baseline_cores_match_mini_jmamba_parameters_within_ten_percent(core):
     cfg = load_config(["recipes/mirror/conf/train_cpu.yaml", f"recipes/conf/cores/{core}.yaml"], [])
     n = {k: MiniJMamba(model_config(c["model"])).parameter_counts()["total"] for k, c in (("base", base), (core, cfg))}
     assert abs(n[core] / n["base"] - 1) <= 0.10, n
+
+
+@pytest.mark.parametrize("layers,sink", [(["ssd", "attn", "ssd", "attn"], False), (["ssd", "attn", "ssd", "attn"], True),
+                                         (["lstm", "s4d", "attn"], False)])
+def test_streaming_one_step_at_a_time_equals_the_batch_forward(layers, sink):
+    torch.manual_seed(0)
+    m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2, "layers": layers,
+                                          "attn_sink": sink})).eval()
+    torch.nn.init.normal_(m.out_head.weight, std=0.1)
+    wave, n = torch.randn(1, 6000) * 0.1, torch.tensor([6000])
+    with torch.no_grad():
+        full = m(wave, n)
+    live = m.stream(wave, n)
+    torch.testing.assert_close(live["log_mag"], full["log_mag"], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(live["ctc"], full["ctc"], rtol=1e-4, atol=1e-4)
+
+
+def test_streaming_with_a_window_equals_a_windowed_model():
+    torch.manual_seed(0)
+    cfg = {"name": "cpu_small", "downsample": 2, "attn_window": 8}
+    m = MiniJMamba(ModelConfig.from_dict(cfg)).eval()
+    torch.nn.init.normal_(m.out_head.weight, std=0.1)
+    wave, n = torch.randn(1, 6000) * 0.1, torch.tensor([6000])
+    with torch.no_grad():
+        full = m(wave, n)
+    torch.testing.assert_close(m.stream(wave, n)["log_mag"], full["log_mag"], rtol=1e-4, atol=1e-4)
+
+
+def test_decode_stream_gives_the_batch_decode_answers(tmp_path, cli):
+    assert cli("train", "--out", tmp_path / "exp", "--quiet", *TINY, "--set", "train.steps=2",
+               "--set", "train.val_every=2").exit_code == 0
+    assert cli("synth", "--task", "mirror", "--split", "test_iid", "--n", 3, "--out", tmp_path / "d",
+               "--quiet").exit_code == 0
+    for name, extra in (("batch", []), ("stream", ["--stream"])):
+        res = cli("decode", "--ckpt", tmp_path / "exp" / "best.pt", tmp_path / "d", "--out", tmp_path / name,
+                  "--quiet", *extra)
+        assert res.exit_code == 0, res.output
+    import soundfile as sf
+    for a in sorted((tmp_path / "batch" / "wav").glob("*.wav")):
+        x, y = sf.read(a)[0], sf.read(tmp_path / "stream" / "wav" / a.name)[0]
+        assert len(x) == len(y) and float(abs(x - y).max()) < 1e-3
+    bad = cli("decode", "--ckpt", tmp_path / "exp" / "best.pt", tmp_path / "d", "--out", tmp_path / "w",
+              "--window", 4)
+    assert bad.exit_code == 2 and "--window needs --stream" in bad.stderr

@@ -23,6 +23,8 @@ def decode(
     mix: bool = typer.Option(False),
     max_seconds: float = typer.Option(120.0, help="refuse inputs longer than this (memory grows with length)"),
     overwrite: bool = typer.Option(False, help="replace an earlier decode in OUT made from other inputs"),
+    stream: bool = typer.Option(False, help="one model step at a time (recurrent state, attention cache)"),
+    window: Optional[int] = typer.Option(None, help="with --stream: attention keeps the last WINDOW steps"),
     quiet: bool = typer.Option(False),
 ):
     """Run a trained model: input audio -> answer audio (+ auxiliary CTC symbols)."""
@@ -30,5 +32,6 @@ def decode(
     from ..runtime import pick_device
 
     path = run(ckpt, manifest, wav_dir, out, batch_size=batch_size, device=str(pick_device(device)),
-               resample=resample, mix=mix, max_seconds=max_seconds, overwrite=overwrite, quiet=quiet)
+               resample=resample, mix=mix, max_seconds=max_seconds, overwrite=overwrite, quiet=quiet, stream=stream,
+               window=window)
     typer.echo(str(path / "manifest.jsonl"))

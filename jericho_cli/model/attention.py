@@ -51,6 +51,24 @@ class CausalSelfAttention(nn.Module):
         return self.out(y.transpose(1, 2).reshape(b, t, d))
 
 
+    def step(self, x_t: torch.Tensor, pos_t: torch.Tensor, cache, window: int | None = None):
+        """One step for streaming: x_t (b, d), pos_t (b,), cache (keys, values) of earlier steps, rotary
+        already applied, at most `window` - 1 of them kept (None = all). Returns y_t and the new cache."""
+        b, d = x_t.shape
+        q, k, v = self.qkv(x_t).view(b, 3, self.n_heads, 1, d // self.n_heads).unbind(1)
+        q, k = rotary(q, pos_t[:, None]), rotary(k, pos_t[:, None])
+        keys, values = (k, v) if cache is None else (torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2))
+        w = min(x for x in (window, self.window) if x) if (window or self.window) else None
+        if w:
+            keys, values = keys[:, :, -w:], values[:, :, -w:]
+        kk, vv = keys, values
+        if self.sink is not None:
+            sk, sv = (s[None, :, None].expand(b, -1, 1, -1).to(q.dtype) for s in self.sink)
+            kk, vv = torch.cat([sk, keys], 2), torch.cat([sv, values], 2)
+        y = F.scaled_dot_product_attention(q, kk, vv)
+        return self.out(y.reshape(b, d)), (keys, values)
+
+
 class MLP(nn.Module):
     def __init__(self, d_model: int, ratio: float = 2.0):
         super().__init__()

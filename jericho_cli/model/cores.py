@@ -38,6 +38,10 @@ class LSTMBlock(nn.Module):
     def forward(self, x, pos=None):
         return x + self.lstm(self.norm(x))[0]
 
+    def step(self, x_t, state, pos_t=None, window=None):
+        y, state = self.lstm(self.norm(x_t)[:, None], state)
+        return x_t + y[:, 0], state
+
 
 class S4DKernel(nn.Module):
     """Diagonal SSM x' = A x + B u, y = Re(C x) per channel, N/2 complex modes (S4D-Lin)."""
@@ -81,10 +85,12 @@ class S4DBlock(nn.Module):
     def init_state(self, batch: int, device=None):
         return torch.zeros(batch, *self.ssm.C.shape[:2], dtype=torch.complex64, device=device)
 
-    def step(self, x_t, state):
+    def step(self, x_t, state, pos_t=None, window=None):
         """One step of the recurrence that the convolution computes: x_t (b, d) -> y_t, new state."""
         dtA, CB = self.ssm.discrete()
         u = self.norm(x_t)
+        if state is None:
+            state = self.init_state(len(x_t), x_t.device)
         state = torch.exp(dtA) * state + u[..., None].to(state.dtype)
         y = 2 * (CB * state).sum(-1).real + u * self.ssm.D
         return self._mix(x_t, y), state
@@ -126,3 +132,6 @@ class HyenaBlock(nn.Module):
         for gate, filt, bias in ((x1, self.filters[0], self.bias[0]), (x2, self.filters[1], self.bias[1])):
             v = gate * (causal_fft_conv(v, filt(t, x.device)) + v * bias)
         return x + self.out(v)
+
+    def step(self, x_t, state, pos_t=None, window=None):
+        raise ValueError("Hyena's implicit filters span the whole sequence: no bounded-memory streaming")

@@ -21,10 +21,10 @@ import torch.nn as nn
 from ..config import ModelConfig
 from .attention import MLP, CausalSelfAttention
 from .cores import HyenaBlock, LSTMBlock, S4DBlock
-
-LAYER_KINDS = ("ssd", "attn", "lstm", "s4d", "hyena")
 from .features import Spectral
 from .ssd import Mamba2Layer
+
+LAYER_KINDS = ("ssd", "attn", "lstm", "s4d", "hyena")
 
 
 class SSDBlock(nn.Module):
@@ -37,6 +37,12 @@ class SSDBlock(nn.Module):
     def forward(self, x, pos):
         return x + self.mixer(self.norm(x))
 
+    def step(self, x_t, state, pos_t=None, window=None):
+        if state is None:
+            state = self.mixer.init_state(len(x_t), x_t.device, x_t.dtype)
+        y, state = self.mixer.step(self.norm(x_t), state)
+        return x_t + y, state
+
 
 class AttnBlock(nn.Module):
     def __init__(self, cfg: ModelConfig):
@@ -48,6 +54,11 @@ class AttnBlock(nn.Module):
     def forward(self, x, pos):
         x = x + self.attn(self.norm1(x), pos)
         return x + self.mlp(self.norm2(x))
+
+    def step(self, x_t, cache, pos_t, window=None):
+        y, cache = self.attn.step(self.norm1(x_t), pos_t, cache, window)
+        x_t = x_t + y
+        return x_t + self.mlp(self.norm2(x_t)), cache
 
 
 class CopyHead(nn.Module):
@@ -171,6 +182,34 @@ class MiniJMamba(nn.Module):
             log_mag = self.copy(ans, x[:, : frames.shape[1]], frames, t_in, log_mag)
         out = {"log_mag": log_mag, "ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
         return out
+
+    @torch.no_grad()
+    def stream(self, wave: torch.Tensor, n_samples: torch.Tensor, window: int | None = None) -> dict:
+        """forward() one model step at a time, as a streaming decoder runs it: SSD, S4D and LSTM layers
+        carry their recurrent state, attention layers a key/value cache of at most `window` steps
+        (None: all, equal to forward()). Memory beyond the front end's frames is constant in length
+        when a window is set. Batch size 1; returns what forward() returns."""
+        if wave.shape[0] != 1:
+            raise ValueError("stream() takes one utterance at a time")
+        if self.cfg.copy_head:
+            raise ValueError("the copy head attends over the whole input: no bounded-memory streaming")
+        h = self.in_proj(self._stack(self._features(wave)))
+        t_in = self.input_steps(n_samples).clamp(max=h.shape[1])
+        t_ans = self.answer_steps(t_in)
+        n_in, n_ans = int(t_in[0]), int(t_ans[0])
+        states: list = [None] * len(self.blocks)
+        outs = []
+        for t in range(n_in + n_ans):
+            answering = t >= n_in
+            x = self.answer_embed.to(h.dtype)[None] if answering else h[:, t]
+            p = {"restart": t - n_in if answering else t, "continue": t, "none": 0}[self.cfg.positions]
+            pos = torch.tensor([p], device=wave.device)
+            for i, block in enumerate(self.blocks):
+                x, states[i] = block.step(x, states[i], pos, window)
+            if answering:
+                outs.append(self.norm(x))
+        ans = torch.stack(outs, 1)
+        return {"log_mag": self.out_head(ans), "ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
 
     def answer_frames(self, log_mag: torch.Tensor) -> torch.Tensor:
         """(b, A, k*bins) -> (b, A*k, bins) STFT frames."""
