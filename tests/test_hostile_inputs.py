@@ -255,7 +255,7 @@ TRAIN_SETS = {  # --set override -> the words the one-line error must contain
     "optim.lr=1": "unknown config section 'optim'",
     "model.n_heads=5": "multiple of model.n_heads",
     "model.lti_layers=[7]": "only 4 SSD layers",
-    "model.layers=[ssd,lstm]": "unknown layer kinds",
+    "model.layers=[ssd,gru]": "unknown layer kinds",
     "model.frontend=wavelet": "not one of mel, stft, conv",
     "model.win=1024": "model.win=1024 must be <= model.n_fft",
     "model.sample_rate=8000": "differs from the codebook",

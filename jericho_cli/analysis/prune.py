@@ -112,7 +112,7 @@ def learn_gates(model, ck, cb, *, steps: int, sparsity: float, init_keep: float,
             with torch.no_grad():
                 hard = torch.cat([(g > 0).float().flatten() for g in gates]).mean()
             trajectory.append({"step": step, "soft_k": float(soft_k.detach()), "hard_k": float(hard),
-                               "task_loss": float(task_loss)})
+                               "task_loss": task_loss.item()})
     model.eval()
     for m in mixers:
         m.set_state_mask(None)

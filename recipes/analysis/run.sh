@@ -19,6 +19,9 @@ set -euo pipefail
 task=mirror      # mirror | bracket | mod: the checkpoint's task
 ckpt=            # checkpoint (default ../<task>/exp/<task>_cpu_seed0/best.pt)
 exp=             # output folder (default exp/<task>)
+data_conf=       # data config of the test sets: the checkpoint's training config (default ../<task>/conf/train_cpu.yaml)
+probe_reps="input block0 ssd0 ssd1"  # representations the probes read (input, block<i>, ssd<j>)
+probe_epochs=20  # predictability: MDN epochs
 stage=0          # first stage to run
 stop_stage=8     # last stage to run
 seeds="0 1 2 3 4 5 6 7 8 9"  # calibration/test draws of the k-sweep (001 B.2 used 10)
@@ -38,6 +41,8 @@ cd "$(dirname "$0")"
 . ../utils/parse_options.sh
 [ -n "$ckpt" ] || ckpt=../$task/exp/${task}_cpu_seed0/best.pt
 [ -n "$exp" ] || exp=exp/$task
+[ -n "$data_conf" ] || data_conf=../$task/conf/train_cpu.yaml
+[ -f "$data_conf" ] || { echo "$0: no data config $data_conf" >&2; exit 1; }
 [ -f "$ckpt" ] || { echo "$0: no checkpoint $ckpt (train one with ../$task/run.sh, or give --ckpt)" >&2; exit 1; }
 . ../cmd.sh
 data=$exp/data
@@ -46,7 +51,7 @@ mkdir -p "$exp/log" "$exp/conf"
 synth_set() {  # synth_set SPLIT OUT SEED N [more synth options]
   local split=$1 d=$2 s=$3 n=$4; shift 4
   $synth_cmd "$exp/log/synth_$(basename "$d").log" jericho synth --task "$task" --split "$split" --n "$n" \
-    --seed "$s" --jobs "$nj" --quiet --out "$d" "$@"
+    --seed "$s" --jobs "$nj" --quiet --out "$d" --config "$data_conf" "$@"
 }
 eval_ckpt() {  # eval_ckpt CKPT DIR DATA NAME: decode + score into DIR/decode_NAME, DIR/score_NAME
   $decode_cmd "$2/decode_$4.log" jericho decode --ckpt "$1" "$3/manifest.jsonl" --device "$device" --quiet \
@@ -67,7 +72,8 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   synth_set test_iid "$data/probe" 500 "$n_probe"
   for L in $long_lengths; do
     lv=$(long_levels "$L")
-    echo "data: {$task: {ood_length_levels: [$lv, $lv]}}" > "$exp/conf/long_$L.yaml"
+    printf 'include: %s\ndata: {%s: {ood_length_levels: [%s, %s]}}\n' "$(realpath "$data_conf")" "$task" "$lv" "$lv" \
+      > "$exp/conf/long_$L.yaml"
     synth_set test_ood_length "$data/long_$L" 2000 "$n_test" --config "$exp/conf/long_$L.yaml"
   done
 fi
@@ -79,9 +85,10 @@ probe() {  # probe ANALYSIS [options]
     > "$exp/probe_$a.md" 2> "$exp/log/probe_$a.log"
 }
 [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ] && probe state-norms --lengths "4 8 13 16 32 64 128" --n 8
-[ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ] && probe linear-probes "$data/probe/manifest.jsonl"
-[ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ] && probe structure "$data/probe/manifest.jsonl"
-[ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ] && probe predictability "$data/probe/manifest.jsonl"
+[ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ] && probe linear-probes "$data/probe/manifest.jsonl" --reps "$probe_reps"
+[ "$stage" -le 3 ] && [ "$stop_stage" -ge 3 ] && probe structure "$data/probe/manifest.jsonl" --reps "$probe_reps"
+[ "$stage" -le 4 ] && [ "$stop_stage" -ge 4 ] && probe predictability "$data/probe/manifest.jsonl" \
+  --reps "$probe_reps" --epochs "$probe_epochs"
 
 prune() {  # prune NAME [prune options]: OUT = $exp/prune/NAME
   local name=$1; shift
