@@ -95,6 +95,25 @@ def test_output_path_is_continuous_audio():
     assert m.in_proj.weight.grad is not None and m.in_proj.weight.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("frontend,copy_head", [("mel", False), ("stft", True), ("conv", False)])
+def test_an_utterance_answer_does_not_depend_on_its_batch_mates(frontend, copy_head):
+    # audio that ends mid-tone (no trailing silence): torch.stft's reflection at the batch's edge and
+    # frame-stacking padding would otherwise change the longest utterance's last frames, so decode's
+    # batch size and data-parallel shards would change answers
+    torch.manual_seed(0)
+    m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 3, "frontend": frontend,
+                                          "copy_head": copy_head})).eval()
+    torch.nn.init.normal_(m.out_head.weight, std=0.1)
+    t = torch.arange(9000) / 16000
+    a, b = torch.sin(2 * torch.pi * 700 * t[:7777]), 0.3 * torch.sin(2 * torch.pi * 1300 * t)
+    with torch.no_grad():
+        alone = m(a[None], torch.tensor([len(a)]))
+        batch = m(torch.stack([torch.nn.functional.pad(a, (0, len(b) - len(a))), b]), torch.tensor([len(a), len(b)]))
+        steps = int(alone["ans_steps"][0])
+    torch.testing.assert_close(batch["log_mag"][0, :steps], alone["log_mag"][0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(batch["ctc"][0, :steps], alone["ctc"][0], rtol=1e-5, atol=1e-5)
+
+
 TINY = ["--set", "model.name=cpu_small", "--set", "model.downsample=2", "--set", "train.batch_size=4",
         "--set", "train.val_n=4", "--set", "train.warmup=5", "--set", "data.mirror.iid_levels=[3,3]"]
 

@@ -43,5 +43,9 @@ def train(
         raise JerichoError("--resume and --overwrite contradict each other")
     result = run(config, out, set_, resume=resume, overwrite=overwrite, dry_run=dry_run, quiet=quiet,
                  codebook=codebook)
+    from ..training.distributed import world
+
+    if world()[1] != 0:  # under torchrun, one process prints the result
+        return
     typer.echo(json.dumps(result if not dry_run else {"parameters": result["parameters"],
                                                        "model": result["config"]["model"]}, indent=1))

@@ -45,9 +45,13 @@ class Spectral(torch.nn.Module):
         return n_samples // self.hop + 1
 
     def stft(self, wave: torch.Tensor) -> torch.Tensor:
-        """(b, n) -> complex (b, frames, bins)."""
-        return torch.stft(wave, self.n_fft, self.hop, self.win, self.window, center=True,
-                          return_complex=True).transpose(1, 2)
+        """(b, n) -> complex (b, frames(n), bins). The right edge sees zeros, not torch.stft's reflection:
+        in a zero-padded batch only the longest utterance would be reflected, so an utterance's frames
+        would depend on its batch mates (decode batch size, data-parallel shards)."""
+        frames = self.frames(wave.shape[-1])
+        wave = torch.nn.functional.pad(wave, (0, self.n_fft // 2))
+        spec = torch.stft(wave, self.n_fft, self.hop, self.win, self.window, center=True, return_complex=True)
+        return spec[..., :frames].transpose(1, 2)
 
     def log_mag(self, wave):
         return torch.log(self.stft(wave).abs() + self.log_floor)

@@ -6,10 +6,13 @@ import torch
 import torch.nn.functional as F
 
 
-def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean |pred - target| over valid frames; mask (b, frames)."""
+def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+              count: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean |pred - target| over valid frames; mask (b, frames). `count`: the number of valid frames to
+    divide by (default mask.sum(); data-parallel training passes the mean over processes, so that the
+    averaged gradients equal one process's on the whole batch)."""
     diff = (pred - target).abs().mean(-1)
-    return (diff * mask).sum() / mask.sum().clamp_min(1)
+    return (diff * mask).sum() / (mask.sum() if count is None else count).clamp_min(1)
 
 
 def mr_stft(pred_wave: torch.Tensor, target_wave: torch.Tensor,

@@ -141,6 +141,9 @@ class MiniJMamba(nn.Module):
         return torch.ceil(in_steps * self.cfg.answer_ratio).long() + (self.cfg.answer_pad + k - 1) // k
 
     def _features(self, wave):
+        # k hops of silence past the batch's end: every input step is made of real frames, never of
+        # _stack's padding, so no utterance's features depend on its batch mates
+        wave = torch.nn.functional.pad(wave, (0, self.cfg.downsample * self.cfg.hop))
         if self.cfg.frontend == "conv":
             return self.conv(wave[:, None]).transpose(1, 2)
         return self.spec.log_mel(wave) if self.cfg.frontend == "mel" else self.spec.log_mag(wave)
@@ -178,7 +181,8 @@ class MiniJMamba(nn.Module):
         ans = torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
         log_mag = self.out_head(ans)
         if self.cfg.copy_head:
-            frames = self._stack(self.spec.log_mag(wave))[:, : int(t_in.max())]
+            padded = torch.nn.functional.pad(wave, (0, self.cfg.downsample * self.cfg.hop))
+            frames = self._stack(self.spec.log_mag(padded))[:, : int(t_in.max())]
             log_mag = self.copy(ans, x[:, : frames.shape[1]], frames, t_in, log_mag)
         out = {"log_mag": log_mag, "ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
         return out

@@ -11,6 +11,7 @@ stopped; a run folder that holds a run is never overwritten without `--overwrite
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -43,13 +44,14 @@ IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"))  # may change be
 
 def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
     wave, n, ans_steps, tgt, mask, tgt_wave = batch
-    out = model(wave, n, ans_steps)
-    pred = model.answer_frames(out["log_mag"])
-    parts = {"spec_l1": losses.masked_l1(pred, tgt, mask)}
+    out = model(wave, n, ans_steps)  # model: the MiniJMamba, or its DistributedDataParallel wrapper
+    bare = getattr(model, "module", model)
+    pred = bare.answer_frames(out["log_mag"])
+    parts = {"spec_l1": losses.masked_l1(pred, tgt, mask, distributed.mean_over_processes(mask.sum()))}
     if weights.get("ctc", 0) > 0:
         parts["ctc"] = losses.ctc(out["ctc"], ans_steps, symbols)
     if weights.get("mrstft", 0) > 0:
-        parts["mrstft"] = losses.mr_stft(model.to_wave(out["log_mag"], weights.get("loss_gl_iters", 4)), tgt_wave)
+        parts["mrstft"] = losses.mr_stft(bare.to_wave(out["log_mag"], weights.get("loss_gl_iters", 4)), tgt_wave)
     total = sum(weights[k] * v for k, v in parts.items())
     return total, {k: v.item() for k, v in parts.items()}
 
@@ -85,12 +87,13 @@ def _comparable(cfg: dict) -> dict:
 
 
 def load_checkpoint_if_available(out_dir: Path, cfg: dict, cb: Codebook, model, opt, selector,
-                                 state: dict, device) -> dict:
+                                 state: dict, device, rank: int = 0) -> dict:
     """The training state to start from: last.pt's (same config and codebook only) or `state`."""
     last = out_dir / "last.pt"
     metrics = out_dir / "log" / "metrics.jsonl"
     if not last.exists():
-        metrics.unlink(missing_ok=True)  # rows of a run killed before its first checkpoint
+        if rank == 0:
+            metrics.unlink(missing_ok=True)  # rows of a run killed before its first checkpoint
         return state
     ck = checkpoint.load(last, device)
     if "state" not in ck or "optimizer" not in ck:
@@ -102,7 +105,7 @@ def load_checkpoint_if_available(out_dir: Path, cfg: dict, cb: Codebook, model, 
     opt.load_state_dict(ck["optimizer"])
     selector.load(ck["state"]["selector"])
     state = ck["state"]
-    if metrics.exists():  # rows written after the checkpoint (a kill between the two) are redone
+    if rank == 0 and metrics.exists():  # rows written after the checkpoint (a kill between the two) are redone
         rows = [ln for ln in metrics.read_text().splitlines() if _row_step(ln) <= state["step"]]
         write_text_atomic(metrics, "".join(r + "\n" for r in rows))
     log.info(f"resumed from {last} at step {state['step']}")
@@ -122,6 +125,19 @@ def save_checkpoint(path: Path, model, opt, cfg: dict, cb: Codebook, state: dict
                            "optimizer": opt.state_dict(), "state": state})
 
 
+def backward(net, model, exs: list, cfg: dict, sym_index: dict, device, step: int) -> dict:
+    """Loss on one process's examples and its gradients (under DDP: averaged over the processes, equal
+    to one process's on all their examples); returns the loss terms."""
+    t = cfg["train"]
+    batch = make_targets(model, exs, device)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=t["amp"] and device.type == "cuda"):
+        loss, parts = compute_loss(net, batch, [[sym_index[s] for s in e.target] for e in exs], t["loss"])
+    if not torch.isfinite(loss):
+        raise JerichoError(f"loss is {loss.item()} at step {step} (lower train.lr or check the data)")
+    loss.backward()
+    return parts
+
+
 def train_step(net, model, opt, batches: Batches, selector, state: dict, cfg: dict, sym_index: dict,
                device, rank: int) -> dict:
     """One optimizer step on one batch; returns the loss terms."""
@@ -130,13 +146,8 @@ def train_step(net, model, opt, batches: Batches, selector, state: dict, cfg: di
         g["lr"] = lr_at(step, t)
     task = selector.pick(step)
     exs = batches.examples(step, task, state["max_level"][task], rank)
-    batch = make_targets(model, exs, device)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=t["amp"] and device.type == "cuda"):
-        loss, parts = compute_loss(net, batch, [[sym_index[s] for s in e.target] for e in exs], t["loss"])
-    if not torch.isfinite(loss):
-        raise JerichoError(f"loss is {loss.item()} at step {step} (lower train.lr or check the data)")
     opt.zero_grad(set_to_none=True)
-    loss.backward()
+    parts = backward(net, model, exs, cfg, sym_index, device, step)
     torch.nn.utils.clip_grad_norm_(model.parameters(), t["grad_clip"])
     opt.step()
     state["step"] = step + 1
@@ -204,27 +215,36 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
     if t["mix"] and set(t["mix"]) != set(tasks):
         raise JerichoError(f"train.mix names {sorted(t['mix'])}, train.task is {tasks}")
     batches = Batches(cfg, cb)  # checks a training manifest before the run folder is touched
-    out_dir = prepare_run_folder(out, resume, overwrite)
-    handler = add_file(out_dir / "log" / "train.log")
+    device = distributed.setup(device)  # under torchrun: join the group; rank 0 owns the run folder
+    rank = distributed.world()[1]
+    if rank == 0:
+        out_dir = prepare_run_folder(out, resume, overwrite)
+    distributed.barrier()
+    if rank != 0:
+        out_dir = check_out_path(out)
+        log.setLevel(logging.WARNING)  # one process reports; the others only warn
+    handler = add_file(out_dir / "log" / "train.log") if rank == 0 else None
     try:
         return _run(cfg, cb, model, counts, levels, batches, out_dir, device, quiet)
     finally:
-        log.removeHandler(handler)
-        handler.close()
+        distributed.teardown()
+        if handler is not None:
+            log.removeHandler(handler)
+            handler.close()
 
 
 def _run(cfg, cb, model, counts, levels, batches, out_dir, device, quiet) -> dict:
     t, tasks = cfg["train"], list(levels)
     _, rank = distributed.world()
-    device = distributed.setup(device)
     model.to(device)
     opt = build_optimizer(model, t)
     selector = SubjectSelector(t["mix"] or {task: 1.0 for task in tasks}, adaptive=t["adaptive"], seed=t["seed"])
     state = {"step": 0, "best": -1.0, "wall_s": 0.0, "selector": selector.state(),
              "max_level": {task: curriculum_start(t["curriculum"], task, lv) for task, lv in levels.items()}}
-    state = load_checkpoint_if_available(out_dir, cfg, cb, model, opt, selector, state, device)
+    state = load_checkpoint_if_available(out_dir, cfg, cb, model, opt, selector, state, device, rank)
     state.setdefault("wall_s", 0.0)
-    write_text_atomic(out_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    if rank == 0:
+        write_text_atomic(out_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
     log.info(f"parameters: {json.dumps(counts)}; device {device}; git {git_revision()}")
     net = distributed.wrap(model)
     validator = Validator(cfg, cb) if rank == 0 else None
