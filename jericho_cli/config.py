@@ -1,7 +1,7 @@
 """Every configuration default of Jericho, in one place: data, model, training.
 
 A config is a YAML file with `data:`, `model:` and `train:` sections (and optionally `include:`, a
-file it extends, relative to itself) plus `--set key.path=value` overrides. Each layer is checked
+file it extends, or a list of them applied in order, relative to itself) plus `--set key.path=value` overrides. Each layer is checked
 against the tables below: an unknown key or a value of the wrong type or range is a one-line error
 naming the key and where it came from (nanoGPT's configurator is the model: defaults in one block,
 overrides say what they change, typos are errors).
@@ -310,10 +310,12 @@ def _read_layers(path: str | Path, seen: tuple = ()) -> list[tuple[dict, str]]:
     raw = read_yaml(p, "config")
     layers = []
     inc = raw.pop("include", None)
-    if inc is not None:
-        if not isinstance(inc, str):
-            raise JerichoError("include must be a file name", str(p))
-        layers = _read_layers(p.parent / inc, seen + (p.resolve(),))
+    if inc is not None:  # a file, or a list of files applied in order (a task config, then a core)
+        files = [inc] if isinstance(inc, str) else inc
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files):
+            raise JerichoError("include must be a file name or a list of file names", str(p))
+        for f in files:
+            layers += _read_layers(p.parent / f, seen + (p.resolve(),))
     return layers + [(raw, str(p))]
 
 

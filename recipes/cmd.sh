@@ -2,6 +2,8 @@
 # `cmd_backend=slurm ./run.sh ...`; edit the srun options to fit your cluster (or set them in the
 # environment: slurm_train_opts="--partition=gpu --gres=gpu:a100:1 --time=08:00:00").
 #   local: this machine, output also on stderr       slurm: srun with the options below
+# Training runs the seeds of a sweep as one job array (utils/job.sh JOB=0,1,2 ...): locally one after
+# the other, under slurm one `sbatch --array=0,1,2 --wait` with slurm_train_opts, a task per seed.
 cmd_backend=${cmd_backend:-local}
 job="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/utils/job.sh"
 case "$cmd_backend" in

@@ -3,6 +3,8 @@
 import json
 import logging
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -302,6 +304,17 @@ def test_baseline_cores_match_mini_jmamba_parameters_within_ten_percent(core):
     cfg = load_config(["recipes/mirror/conf/train_cpu.yaml", f"recipes/conf/cores/{core}.yaml"], [])
     n = {k: MiniJMamba(model_config(c["model"])).parameter_counts()["total"] for k, c in (("base", base), (core, cfg))}
     assert abs(n[core] / n["base"] - 1) <= 0.10, n
+
+
+def test_a_config_may_include_a_task_config_then_a_core(tmp_path):
+    from jericho_cli.config import load_config
+    root = Path(__file__).resolve().parent.parent
+    conf = tmp_path / "mirror_lstm.yaml"
+    conf.write_text(f"include: [{root / 'recipes/mirror/conf/train_cpu.yaml'}, {root / 'recipes/conf/cores/lstm.yaml'}]\n"
+                    "train: {steps: 7}\n")
+    cfg = load_config([str(conf)], [])
+    assert cfg["model"]["layers"] == ["lstm"] * 4 and cfg["model"]["downsample"] == 2  # core over task
+    assert cfg["data"]["mirror"]["iid_levels"] == [3, 5] and cfg["train"]["steps"] == 7  # file over both
 
 
 @pytest.mark.parametrize("layers,sink", [(["ssd", "attn", "ssd", "attn"], False), (["ssd", "attn", "ssd", "attn"], True),

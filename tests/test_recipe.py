@@ -54,3 +54,41 @@ def test_stages_0_to_4_end_to_end(tmp_path):
     assert (exp / "plots" / "accuracy_vs_snr.png").exists()
     other = _recipe(*args, "--seed", 8, "--stop-stage", 0)  # another seed into the same --data: refused
     assert other.returncode == 1 and "seed 7 -> 8" in other.stderr
+
+
+JOB_SH = ROOT / "recipes" / "utils" / "job.sh"
+
+
+def test_job_array_runs_every_id_locally_into_its_own_log(tmp_path):
+    res = subprocess.run([str(JOB_SH), "JOB=0,2", "log/seedJOB.log", "sh", "-c", "echo 'id JOB'; exit JOB"],
+                         cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 2  # the first failing id's code; every id ran
+    assert "id 0" in (tmp_path / "log" / "seed0.log").read_text()
+    assert (tmp_path / "log" / "seed2.log").read_text().rstrip().endswith("rc=2")
+    assert not (tmp_path / "log" / "seed1.log").exists()
+    res = subprocess.run([str(JOB_SH), "JOB=1:3", "l/JOB.log", "true"], cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 0 and sorted(p.name for p in (tmp_path / "l").iterdir()) == ["1.log", "2.log", "3.log"]
+    res = subprocess.run([str(JOB_SH), "JOB=a-b", "l/x.log", "true"], cwd=tmp_path, capture_output=True, text=True)
+    assert res.returncode == 2 and "expected ids like 0,1,2" in res.stderr
+
+
+def test_job_array_under_slurm_is_one_sbatch_array(tmp_path):
+    # Slurm is not installed here: a stand-in `sbatch` records its options and runs the generated batch
+    # script once per array id, as Slurm would (what is tested is the script job.sh writes)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(
+        '#!/usr/bin/env bash\necho "$@" > "$SBATCH_ARGS"\nfor a in "$@"; do case $a in --array=*) ids=${a#--array=};; esac; done\n'
+        'script=${@: -1}; rc=0\nfor id in ${ids//,/ }; do SLURM_ARRAY_TASK_ID=$id SLURM_ARRAY_JOB_ID=42 bash "$script" || rc=$?; done\n'
+        'exit $rc\n')
+    (bin_dir / "sbatch").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "SBATCH_ARGS": str(tmp_path / "args")}
+    res = subprocess.run([str(JOB_SH), "--slurm", "--gres=gpu:1", "--time=04:00:00", "JOB=0,2", "exp/r_seedJOB/train.log",
+                          "sh", "-c", "echo \"seed JOB, words with spaces\"", "ignored"],
+                         cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    args = (tmp_path / "args").read_text().split()
+    assert "--wait" in args and "--array=0,2" in args and "--gres=gpu:1" in args and "--time=04:00:00" in args
+    for seed in (0, 2):
+        text = (tmp_path / f"exp/r_seed{seed}/train.log").read_text()
+        assert f"seed {seed}, words with spaces" in text and "array job 42" in text and text.rstrip().endswith("rc=0")

@@ -58,10 +58,10 @@ score_set() {  # score_set RUN_DIR DATA_DIR NAME
     --hyp "$1/decode_$3/manifest.jsonl" --jobs "$nj" --quiet --out "$1/score_$3"
 }
 
-train_run() {  # train_run RUN_DIR CONFIG [--set ...]
+train_seeds() {  # train_seeds EXP CONFIG [--set ...]: seed N into EXP_seed<N>, one job array over $seeds
   local e=$1 c=$2; shift 2
-  $train_cmd "$e/log/train.stage.log" jericho train --config "$c" --out "$e" --resume --quiet \
-    --set "train.device=$device" $train_task_opt "$@"
+  $train_cmd "JOB=$(echo $seeds | tr ' ' ,)" "${e}_seedJOB/log/train.stage.log" jericho train --config "$c" \
+    --out "${e}_seedJOB" --resume --quiet --set "train.device=$device" $train_task_opt --set train.seed=JOB "$@"
 }
 
 test_dirs() {  # the synthesized test sets (not the controls): data/<task>/<split>
@@ -83,10 +83,8 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
 fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  for s in $seeds; do
-    log "Stage 1: train ${exp}_seed$s on $conf (on-the-fly data; resumes from its last.pt)"
-    train_run "${exp}_seed$s" "$conf" --set "train.seed=$s"
-  done
+  log "Stage 1: train ${exp}_seed<N> for seeds $seeds on $conf (on-the-fly data; each resumes from its last.pt)"
+  train_seeds "$exp" "$conf"
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
@@ -128,9 +126,9 @@ if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
 fi
 
 if [ "$stage" -le 6 ] && [ "$stop_stage" -ge 6 ]; then
+  log "Stage 6: shuffled-answer training control ${exp}_shuffled_seed<N> (seeds $seeds)"
+  train_seeds "${exp}_shuffled" "$conf" --set train.control=shuffled_answers
   for s in $seeds; do e=${exp}_shuffled_seed$s
-    log "Stage 6: shuffled-answer training control $e"
-    train_run "$e" "$conf" --set train.control=shuffled_answers --set "train.seed=$s"
     for t in $(tasks_of); do
       decode_set "$e" "$data/$t/test_iid" "${t}_test_iid"
       score_set "$e" "$data/$t/test_iid" "${t}_test_iid"
@@ -143,9 +141,11 @@ if [ "$stage" -le 7 ] && [ "$stop_stage" -ge 7 ]; then
   # config unchanged, trained alongside so the table compares equal budgets
   [ "$ablations" = all ] && ablations=$(ls conf/ablation/*.yaml | xargs -n1 basename | sed 's/\.yaml$//' | grep -vx base)
   log "Stage 7: ablations: base $ablations (seeds $seeds)"
-  for a in base $ablations; do for s in $seeds; do e=${exp}_abl_${a}_seed$s
+  for a in base $ablations; do
     [ -f "conf/ablation/$a.yaml" ] || { echo "$0: no conf/ablation/$a.yaml" >&2; exit 2; }
-    train_run "$e" "conf/ablation/$a.yaml" --set "train.seed=$s"
+    train_seeds "${exp}_abl_$a" "conf/ablation/$a.yaml"
+  done
+  for a in base $ablations; do for s in $seeds; do e=${exp}_abl_${a}_seed$s
     for t in $(tasks_of); do for d in "$data/$t"/test_*/; do d=${d%/}
       decode_set "$e" "$d" "$(name_of "$d")"
       score_set "$e" "$d" "$(name_of "$d")"
