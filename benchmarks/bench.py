@@ -125,7 +125,7 @@ def main():
                      f"{1 / secs:.2f} steps/s"))
         model.eval()
         inputs = [b.audio for b in batch_ex]
-        secs, (outs, _) = timed(lambda: answer(model, inputs, cb.alphabet))
+        secs, _ = timed(lambda: answer(model, inputs, cb.alphabet))
         in_s = sum(len(w) for w in inputs) / cb.sample_rate
         rows.append((f"decode {name} (batch 16, Griffin-Lim 32 it)", f"RTF {secs / in_s:.3f} (input audio)"))
     rows += long_audio_rows(cb)

@@ -10,6 +10,9 @@ Per core (the parameter-matched configs in recipes/conf/cores/ and Mini-JMamba i
   state; attention: a key/value cache of min(N, window) steps), so the cost at step 100k is measured
   without running 100k steps first; memory is that state's size.
 The front end and output head are left out: they cost the same for every core.
+Then training steps/s at matched size (the whole model, batch 16 Mirror), synthesis and scoring as
+multiples of real time (scoring at 1 and 10 minutes: linear?), and the issue's goals as ratios
+measured here. `--plot FILE` draws time per step against length for every core.
 """
 
 from __future__ import annotations
@@ -109,11 +112,112 @@ def streaming(model, seen: int, window: int | None, steps: int = 200) -> tuple[f
     return (time.perf_counter() - t) / steps, mb
 
 
+def train_steps_per_s(core: str | None, steps: int = 5) -> float:
+    """Optimizer steps per second of the whole model (front end to losses), batch 16 Mirror 3-10."""
+    import numpy as np
+
+    from jericho_cli.data import pools
+    from jericho_cli.data.codebook import Codebook
+    from jericho_cli.data.render import render
+    from jericho_cli.training.batches import TrainExample
+    from jericho_cli.training.loop import backward
+
+    cb = Codebook.load()
+    cfg = load_config([BASE] + ([f"recipes/conf/cores/{core}.yaml"] if core else []), [])
+    cfg["model"]["n_symbols"] = len(cb.alphabet)
+    torch.manual_seed(0)
+    model = MiniJMamba(model_config(cfg["model"]))
+    rng = np.random.default_rng(0)
+    exs = [pools.draw("mirror", "test_iid", i, 0, {**cfg["data"], "mirror": {**cfg["data"]["mirror"],
+                                                                              "iid_levels": [3, 10]}})
+           for i in range(16)]
+    batch = [TrainExample(render(e.input, cb, rng=rng), render(e.target, cb), e.target) for e in exs]
+    sym = {s: i for i, s in enumerate(cb.alphabet)}
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        backward(model, model, batch, cfg, sym, torch.device("cpu"), 0)
+        opt.step()
+
+    return 1 / timed(step, steps)
+
+
+def audio_rows() -> list[tuple[str, float]]:
+    """(what, x real time): synthesis of the three tasks' inputs, scoring of 1- and 10-minute files."""
+    import numpy as np
+
+    from jericho_cli.config import DATA, defaults
+    from jericho_cli.data import pools
+    from jericho_cli.data.codebook import Codebook
+    from jericho_cli.data.render import Variation, render
+    from jericho_cli.scoring.ear import Scorer
+
+    cb, cfg, rng = Codebook.load(), defaults(DATA), np.random.default_rng(0)
+    exs = [pools.draw(t, "test_iid", i, 0, cfg) for t in pools.TASK_SPLITS for i in range(100)]
+    waves = []
+    secs = timed(lambda: waves.append([render(e.input, cb, rng=rng, variation=Variation(snr_db=20)) for e in exs]), 1)
+    rows = [("synthesis (300 utterances, 3 tasks, 20 dB SNR)", sum(map(len, waves[-1])) / cb.sample_rate / secs)]
+    sc = Scorer(cb)
+    for minutes in (1, 10):
+        y = render(list("ABCDEFGHIJ") * (40 * minutes), cb, rng=rng, variation=Variation(snr_db=20))
+        rows.append((f"scoring a {minutes}-minute file (tones, 20 dB SNR)",
+                     len(y) / cb.sample_rate / timed(lambda: sc.transcribe(y), 1)))
+    return rows
+
+
+def plot(path: str, lengths: list[int], batch: dict, stream: dict) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for name in batch:
+        xs = [n for n in lengths if batch[name].get(n)]
+        axes[0].plot(xs, [1e6 * batch[name][n]["s"] / n for n in xs], marker="o", label=name)
+        xs = [n for n in lengths if stream[name].get(n)]
+        if xs:
+            axes[1].plot(xs, [1e6 * stream[name][n][0] for n in xs], marker="o", label=name)
+    for ax, title in zip(axes, ("batch forward", "streaming (one step)")):
+        ax.set(xscale="log", yscale="log", xlabel="sequence length (model steps)", ylabel="µs per step", title=title)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def goals(lengths: list[int], batch: dict, stream: dict, audio: list[tuple[str, float]]) -> list[str]:
+    """The issue's goals, each as the ratio measured in this run and whether it is met."""
+    out = []
+    n = 10000 if 10000 in lengths else lengths[len(lengths) // 2]
+    mj, tr = batch["mini_jmamba"].get(n), batch["transformer"].get(n)
+    if mj and tr:
+        r = mj["s"] / tr["s"]
+        out.append(f"| Mini-JMamba batch-1 time / Transformer's at {n} steps | ≤ 0.5x | {r:.2f}x | "
+                   f"{'met' if r <= 0.5 else 'missed'} |")
+    s = stream["mini_jmamba"]
+    lo, hi = min(lengths), max(lengths)
+    if s.get(lo) and s.get(hi):
+        r = s[hi][0] / s[lo][0]
+        out.append(f"| Mini-JMamba streaming time per step, {hi} vs {lo} steps | within 20% | {r:.2f}x, state "
+                   f"{s[lo][1]:.2f} -> {s[hi][1]:.2f} MB | {'met' if abs(r - 1) <= 0.2 and s[hi][1] == s[lo][1] else 'missed'} |")
+    for what, x in audio:
+        goal = 1000 if what.startswith("synthesis") else 500
+        out.append(f"| {what} | ≥ {goal}x real time | {x:.0f}x | {'met' if x >= goal else 'missed'} |")
+    sc = [x for what, x in audio if what.startswith("scoring")]
+    if len(sc) == 2:
+        out.append(f"| scoring linear in length: speed at 10 min / at 1 min | ≈ 1 | {sc[1] / sc[0]:.2f} | "
+                   f"{'met' if abs(sc[1] / sc[0] - 1) <= 0.2 else 'missed'} |")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lengths", default="1000 10000 100000")
     ap.add_argument("--window", type=int, default=256, help="attention cache of the streaming rows")
     ap.add_argument("--timeout", type=float, default=300, help="seconds a batch forward may take")
+    ap.add_argument("--plot", help="PNG of time per step vs length")
     a = ap.parse_args()
     lengths = [int(v) for v in a.lengths.split()]
     torch.manual_seed(0)
@@ -132,16 +236,32 @@ def main():
            " | ".join(f"stream after {n}: us/step, state MB" for n in lengths) + " |"
     print(head)
     print("|" + "---|" * (1 + 2 * len(lengths)))
+    batch, stream = {}, {}
     for name, core in CORES.items():
         cells = []
+        batch[name] = {n: batch_forward(name, n, a.timeout) for n in lengths}
         for n in lengths:
-            r = batch_forward(name, n, a.timeout)
+            r = batch[name][n]
             cells.append(f"{1e6 * r['s'] / n:.1f}, {r['mb']:.0f}" if r else f"> {a.timeout:.0f} s")
         m = build(core, a.window if core in (None, "transformer") else None)
+        stream[name] = {n: streaming(m, n, a.window) for n in lengths}
         for n in lengths:
-            r = streaming(m, n, a.window)
+            r = stream[name][n]
             cells.append("cannot stream" if r is None else f"{1e6 * r[0]:.0f}, {r[1]:.2f}")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    print("\nTraining, the whole model at matched size (batch 16 Mirror, lengths 3-10):\n")
+    print("| core | steps/s | vs Transformer |\n|---|---|---|")
+    train = {name: train_steps_per_s(core) for name, core in CORES.items()}
+    for name in CORES:
+        print(f"| {name} | {train[name]:.2f} | {train[name] / train['transformer']:.2f}x |")
+    audio = audio_rows()
+    print("\nAudio in and out (one thread of the ear and the renderer):\n\n| what | x real time |\n|---|---|")
+    for what, x in audio:
+        print(f"| {what} | {x:.0f}x |")
+    print("\nGoals (issue #11), measured in this run:\n\n| goal | target | measured | |\n|---|---|---|---|")
+    print("\n".join(goals(lengths, batch, stream, audio)))
+    if a.plot:
+        plot(a.plot, lengths, batch, stream)
 
 
 if __name__ == "__main__":

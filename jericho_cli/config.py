@@ -22,7 +22,9 @@ import yaml
 from .errors import JerichoError
 from .io.files import read_yaml
 
-TASKS = ("mirror", "bracket", "mod")
+from .data.state_tasks import STATE_TASKS
+
+TASKS = ("mirror", "bracket", "mod") + tuple(STATE_TASKS)
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,14 @@ DATA = {
         "edge_prob": Opt(0.1, "extra probability of an edge case (A<B, A=B, B=1)", check=in_unit),
         "balance_remainders": Opt(True, "draw the remainder first (else uniform A, B: half the answers 0)"),
     },
+    # the state-tracking tasks (data/state_tasks.py): input lengths in symbols
+    **{name: {"iid_levels": Opt(iid, "[min, max] input length of train/val/test_iid", check=level_range),
+              "ood_length_levels": Opt(ood, "[min, max] input length of test_ood_length", check=level_range)}
+       for name, (_, _, iid, ood) in STATE_TASKS.items()},
 }
+DATA["binary_addition"]["little_endian"] = Opt(True, "numbers and sum little-endian (the Chomsky benchmark); "
+                                                     "false: as written on paper (the appendix's 101+011 -> 1000)")
+DATA["modular_arithmetic"]["operators"] = Opt("+-*", "operators drawn between the numbers", check=symbol_string)
 
 # ------------------------------------------------------------------------------------- model
 MODEL = {

@@ -25,6 +25,17 @@ def test_bracket_generator_properties():
     assert {"early", "late"} <= kinds
 
 
+@pytest.mark.parametrize("digits", [19, 30, 126])
+def test_mod_dividends_beyond_int64_are_exact(digits):
+    # the analysis recipe's long inputs (Mod: 128 symbols = a 126-digit dividend); Python's own
+    # integers are the reference
+    cfg = {**defaults(DATA)["mod"], "divisor_digits": 2}
+    for seed in range(20):
+        e = tasks.mod(np.random.default_rng(seed), digits, cfg, steps=2)
+        a, b, c = map(int, "".join(e.input).split("%"))
+        assert len(str(a)) == digits and "".join(e.target) == str(a % b % c)
+
+
 def test_mod_generator_answers_and_edge_cases():
     rng = np.random.default_rng(1)
     cases = set()

@@ -38,6 +38,39 @@ def test_chunked_equals_recurrence_forward_and_gradients(chunk, length, neg_eig)
         torch.testing.assert_close(b, a, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("neg_eig", [False, True])
+def test_whole_model_gradients_equal_a_one_step_at_a_time_scan(neg_eig, monkeypatch):
+    # the [-1, 1] path through the whole model (front end, SSD + attention, heads, losses' inputs):
+    # every parameter's gradient with the chunked scan equals the one with the sequential recurrence
+    import jericho_cli.model.ssd as ssd_mod
+    torch.manual_seed(0)
+    m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2, "neg_eig": neg_eig,
+                                          "chunk_size": 16})).double()
+    torch.nn.init.normal_(m.out_head.weight, std=0.1)
+    wave, n = torch.randn(2, 4000, dtype=torch.float64) * 0.1, torch.tensor([4000, 3000])
+
+    def grads():
+        m.zero_grad()
+        out = m(wave, n)
+        w = torch.linspace(-1, 1, out["log_mag"].numel(), dtype=torch.float64).view_as(out["log_mag"])
+        ((out["log_mag"] * w).sum() + out["ctc"].pow(2).mean()).backward()
+        return {k: p.grad.clone() for k, p in m.named_parameters() if p.grad is not None}
+
+    chunked = grads()
+    calls = []
+
+    def sequential_scan(x, dt, A, B, C, chunk_size=64, D=None, initial_state=None, neg_eig=False):
+        calls.append(neg_eig)
+        return ssd_mod.ssd_recurrent(x, dt, A, B, C, D, initial_state, neg_eig)
+
+    monkeypatch.setattr(ssd_mod, "ssd_chunked", sequential_scan)
+    sequential = grads()
+    assert calls == [neg_eig] * 2  # both SSD layers ran the sequential reference
+    assert chunked.keys() == sequential.keys() and any("A_log" in k for k in chunked)
+    for k in chunked:
+        torch.testing.assert_close(chunked[k], sequential[k], rtol=1e-8, atol=1e-10, msg=k)
+
+
 def test_negative_eigenvalues_flip_the_state_sign():
     # a large step with neg_eig gives a ~ -1: an impulse alternates sign, as parity needs
     x = torch.zeros(1, 6, 1, 1, dtype=torch.float64)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import JerichoError
 from . import tasks
+from .state_tasks import STATE_TASKS
 
 COMMON_SPLITS = ("train", "val", "test_iid", "test_ood_length")
 TASK_SPLITS = {
@@ -23,6 +24,7 @@ TASK_SPLITS = {
     "bracket": COMMON_SPLITS + ("diag_equal_count",),
     "mod": COMMON_SPLITS + ("test_ood_compose", "diag_a_lt_b", "diag_a_eq_b", "diag_b_eq_1",
                             "diag_two_digit_rem"),
+    **{name: COMMON_SPLITS + ("test_ood_4x",) for name in STATE_TASKS},
 }
 
 
@@ -51,6 +53,8 @@ def example_rng(seed: int, task: str, split: str, index: int) -> np.random.Gener
 def split_levels(task: str, split: str, cfg: dict) -> list[int]:
     c = cfg[task]
     lo, hi = c["ood_length_levels"] if split == "test_ood_length" else c["iid_levels"]
+    if split == "test_ood_4x":  # beyond 2x up to 4x the longest training input (issue #12's protocol)
+        lo, hi = 2 * hi + 1, 4 * hi
     if task == "bracket":
         return [n for n in range(lo, hi + 1) if n % 2 == 0]
     if split == "diag_two_digit_rem":
@@ -91,13 +95,19 @@ def _generate(rng, task: str, split: str, level: int, cfg: dict, klass: str | No
             steps = int(rng.integers(c["iid_steps"][0], c["iid_steps"][1] + 1))
         case = split[len("diag_"):] if split.startswith("diag_") else None
         return tasks.mod(rng, level, c, steps=steps, case=case)
-    raise JerichoError(f"unknown task {task!r} (available: {', '.join(tasks.TASKS)})")
+    if task in STATE_TASKS:
+        return STATE_TASKS[task][0](rng, level, c)
+    raise JerichoError(f"unknown task {task!r} (available: {', '.join(TASK_SPLITS)})")
 
 
 def task_symbols(task: str, cfg: dict) -> str:
     """Every symbol a task's inputs and answers can use (the codebook must have them all)."""
     if task == "mirror":
         return cfg["mirror"]["train_symbols"] + cfg["mirror"]["ood_symbols"]
+    if task == "modular_arithmetic":  # its operators are configurable
+        return "01234" + cfg[task]["operators"]
+    if task in STATE_TASKS:
+        return STATE_TASKS[task][1]
     return {"bracket": "()VX", "mod": "0123456789%"}[task]
 
 

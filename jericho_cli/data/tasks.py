@@ -99,9 +99,24 @@ def bracket(rng, level: int, cfg: dict, *, force: str | None = None) -> Example:
 
 
 # ---------------------------------------------------------------------------------------- Mod
+def _randint(rng, lo: int, hi: int) -> int:
+    """Uniform integer in [lo, hi), also beyond int64 (a Mod dividend of 30 digits): there, 30 random
+    bits at a time with rejection. Ranges that fit int64 draw exactly as rng.integers always did."""
+    if hi - 1 < 2 ** 63 and lo >= -(2 ** 63):
+        return int(rng.integers(lo, hi))
+    n, bits = hi - lo, (hi - lo - 1).bit_length()
+    while True:
+        v = 0
+        for _ in range(-(-bits // 30)):
+            v = (v << 30) | int(rng.integers(0, 2 ** 30))
+        v >>= -(-bits // 30) * 30 - bits
+        if v < n:
+            return lo + v
+
+
 def _number(rng, digits: int) -> int:
     lo = 0 if digits == 1 else 10 ** (digits - 1)
-    return int(rng.integers(lo, 10 ** digits))
+    return _randint(rng, lo, 10 ** digits)
 
 
 def _divisor(rng, max_bd: int, above: int) -> int | None:
@@ -110,7 +125,7 @@ def _divisor(rng, max_bd: int, above: int) -> int | None:
     if not counts:
         return None
     d = int(counts[int(rng.integers(len(counts)))])
-    return int(rng.integers(max(above + 1, 1 if d == 1 else 10 ** (d - 1)), 10 ** d))
+    return _randint(rng, max(above + 1, 1 if d == 1 else 10 ** (d - 1)), 10 ** d)
 
 
 def _congruent(rng, r: int, b: int, lo: int, hi: int) -> int | None:
@@ -119,7 +134,7 @@ def _congruent(rng, r: int, b: int, lo: int, hi: int) -> int | None:
     k_lo, k_hi = max(-(-(lo - r) // b), 0), (hi - r) // b
     if k_hi >= 1:
         k_lo = max(k_lo, 1)
-    return None if k_lo > k_hi else r + b * int(rng.integers(k_lo, k_hi + 1))
+    return None if k_lo > k_hi else r + b * _randint(rng, k_lo, k_hi + 1)
 
 
 def _balanced_operands(rng, digits: int, max_bd: int, steps: int, two_digit: bool) -> list[int] | None:
@@ -130,7 +145,7 @@ def _balanced_operands(rng, digits: int, max_bd: int, steps: int, two_digit: boo
     lo_a, hi_a = (0 if digits == 1 else 10 ** (digits - 1)), 10 ** digits - 1
     r_hi = min(hi_a, 10 ** max_bd - 2)  # a remainder is below its divisor
     n_digits = 2 if two_digit else int(rng.integers(1, len(str(r_hi)) + 1))
-    r = int(rng.integers(0 if n_digits == 1 else 10 ** (n_digits - 1), min(10 ** n_digits - 1, r_hi) + 1))
+    r = _randint(rng, 0 if n_digits == 1 else 10 ** (n_digits - 1), min(10 ** n_digits - 1, r_hi) + 1)
     divisors, cur = [], r
     for i in range(steps, 0, -1):
         b = _divisor(rng, max_bd, cur)
@@ -198,5 +213,3 @@ def mod(rng, level: int, cfg: dict, *, steps: int, case: str | None = None) -> E
         meta["case"] = "b_eq_1"
     return Example(seq, list(str(r)), meta)
 
-
-TASKS = ("mirror", "bracket", "mod")

@@ -7,8 +7,8 @@
 #   1 per task: synth the test sets, train each core x seed, decode, score (../utils/recipe.sh stages 0-3)
 #   2 table -> exp/CORES.md (core x task/split, mean ± sd over seeds, train wall time)
 #
-# Runs are named exp/<task>/cores_abl_<core>_seed<N>: `jericho report --book` reads them as one
-# ablation family (the core is the variant), so `make results` puts the table in RESULTS.md.
+# Runs are named exp/<task>_cores_abl_<core>_seed<N>: `jericho report --book` reads each task as one
+# ablation family (the core is the variant), so `make results` puts the tables in RESULTS.md.
 #   ./run.sh                                           # all tasks, cores, seeds 0 1 2
 #   ./run.sh --tasks mirror --cores "mini_jmamba lstm" --seeds 0
 set -euo pipefail
@@ -19,6 +19,8 @@ cores="mini_jmamba transformer lstm s4d hyena ssd_only"  # mini_jmamba: the task
 seeds="0 1 2"
 steps=1000       # optimizer steps, every core and task (the CPU budget: below the task recipes' 2500-3000)
 batch_size=16    # utterances per step, every core and task
+val_every=500    # validation (decode + score val_n utterances) every val_every steps; best.pt is the best
+val_n=32
 n_test=100       # utterances per test set
 stage=0
 stop_stage=2
@@ -40,7 +42,7 @@ splits_of() {  # the IID and OOD test sets of a task (diagnostic sets are the ta
 }
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
-  log "Stage 0: configs for $tasks x $cores ($steps steps x $batch_size)"
+  log "Stage 0: configs for $tasks x $cores ($steps steps x $batch_size, validation every $val_every on $val_n)"
   mkdir -p exp/conf
   for t in $tasks; do splits_of "$t" > /dev/null; for c in $cores; do
     inc="../../../$t/conf/train_cpu.yaml"
@@ -48,8 +50,8 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
       [ -f "../conf/cores/$c.yaml" ] || { echo "$0: no ../conf/cores/$c.yaml" >&2; exit 2; }
       inc="[$inc, ../../../conf/cores/$c.yaml]"
     fi
-    printf '# made by recipes/cores/run.sh stage 0\ninclude: %s\ntrain: {steps: %s, batch_size: %s}\n' \
-      "$inc" "$steps" "$batch_size" > "exp/conf/${t}_$c.yaml"
+    printf '# made by recipes/cores/run.sh stage 0\ninclude: %s\ntrain: {steps: %s, batch_size: %s, val_every: %s, val_n: %s}\n' \
+      "$inc" "$steps" "$batch_size" "$val_every" "$val_n" > "exp/conf/${t}_$c.yaml"
   done; done
 fi
 
@@ -57,14 +59,14 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for t in $tasks; do for c in $cores; do
     log "Stage 1: $t, core $c, seeds $seeds"
     ../utils/recipe.sh --task "$t" --stage 0 --stop-stage 3 --conf "exp/conf/${t}_$c.yaml" \
-      --exp "exp/$t/cores_abl_$c" --seeds "$seeds" --sets "$(splits_of "$t")" --data "data/$t" \
+      --exp "exp/${t}_cores_abl_$c" --seeds "$seeds" --sets "$(splits_of "$t")" --data "data/$t" \
       --n-test "$n_test" --nj "$nj" --device "$device"
   done; done
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: table -> exp/CORES.md"
-  jericho report --book --by none exp/*/cores_abl_*_seed*/score_*/summary.json > exp/CORES.md
+  jericho report --book --by none exp/*_cores_abl_*_seed*/score_*/summary.json > exp/CORES.md
   cat exp/CORES.md
 fi
 log "done (stages $stage-$stop_stage)"

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# State tracking from audio (issue #12): the appendix's levels and the Chomsky-hierarchy tasks, each
+# trained with SSD eigenvalues in [0, 1] (Mamba's) and in [-1, 1] (Grazzi et al., ICLR 2025), seeds
+# 0 1 2, scored from the output audio on IID, 2x and 4x the longest training length.
+#
+#   0 configs: exp/conf/<task>_<variant>.yaml (conf/train_cpu.yaml + the task + its answer slot + variant)
+#   1 per task and variant: synth the test sets (test_iid; test_ood_length: up to 2x the longest
+#     training input; test_ood_4x: 2x to 4x), train, decode, score (../utils/recipe.sh stages 0-3)
+#   2 tables -> exp/STATE_TRACKING.md (per task: variant x split, mean ± sd over seeds), plots of
+#     accuracy vs input length per task and variant
+# Runs are exp/<task>_abl_<variant>_seed<N>: `jericho report --book` reads each task as an ablation family.
+#
+# Variants: eig01 (neg_eig false), eig11 (neg_eig true); ssd_only_eig01 / ssd_only_eig11 drop the
+# attention layers (recipes/conf/cores/ssd_only.yaml) where attention could do the counting.
+#   ./run.sh --tasks "parity_check even_pairs" --variants "eig01 eig11 ssd_only_eig11"
+set -euo pipefail
+
+# ---- options: each can be given as --name value (underscores as dashes: --stop-stage 3) ----
+tasks="parity_check even_pairs cycle_navigation modular_arithmetic count depth program binary_addition reverse_string duplicate_string"
+variants="eig01 eig11"
+seeds="0 1 2"
+conf=conf/train_cpu.yaml  # base training config
+n_test=100       # utterances per test set
+stage=0
+stop_stage=2
+nj=2
+device=auto
+# ---- end of options ----
+
+log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (state_tracking/run.sh) $*" >&2; }
+cd "$(dirname "$0")"
+. ../utils/parse_options.sh
+
+answer_slot() {  # model options for the task's answers: one symbol or a number, or a string as long as the input
+  case $1 in
+    reverse_string|binary_addition) echo "answer_ratio: 1.0, answer_pad: 30" ;;
+    duplicate_string) echo "answer_ratio: 2.0, answer_pad: 30" ;;
+    count|depth|program) echo "answer_ratio: 0.0, answer_pad: 60" ;;  # up to two digits (and a sign)
+    *) echo "answer_ratio: 0.0, answer_pad: 30" ;;
+  esac
+}
+
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
+  log "Stage 0: configs for $tasks x $variants"
+  mkdir -p exp/conf
+  for t in $tasks; do
+    for v in $variants; do
+      inc=$(realpath "$conf")
+      case $v in
+        eig01|eig11) ;;
+        ssd_only_eig01|ssd_only_eig11) inc="[$inc, $(realpath ../conf/cores/ssd_only.yaml)]" ;;
+        *) echo "$0: unknown variant $v (eig01, eig11, ssd_only_eig01, ssd_only_eig11)" >&2; exit 2 ;;
+      esac
+      neg=false; [ "${v##*_}" = eig11 ] && neg=true
+      printf '# made by recipes/state_tracking/run.sh stage 0\ninclude: %s\nmodel: {neg_eig: %s, %s}\ntrain: {task: %s}\n' \
+        "$inc" "$neg" "$(answer_slot "$t")" "$t" > "exp/conf/${t}_$v.yaml"
+    done
+  done
+fi
+
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  for t in $tasks; do for v in $variants; do
+    log "Stage 1: $t, $v, seeds $seeds"
+    ../utils/recipe.sh --task "$t" --stage 0 --stop-stage 3 --conf "exp/conf/${t}_$v.yaml" \
+      --exp "exp/${t}_abl_$v" --seeds "$seeds" --sets "$t/test_iid $t/test_ood_length $t/test_ood_4x" --data "data/$t" \
+      --n-test "$n_test" --nj "$nj" --device "$device"
+  done; done
+fi
+
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  log "Stage 2: tables -> exp/STATE_TRACKING.md, accuracy vs length -> exp/plots/<task>_<variant>/"
+  jericho report --book --by length exp/*_abl_*_seed*/score_*/summary.json > exp/STATE_TRACKING.md
+  for t in $tasks; do for v in $variants; do
+    jericho report exp/${t}_abl_${v}_seed*/score_*/summary.json --plots "exp/plots/${t}_$v" > /dev/null
+  done; done
+  cat exp/STATE_TRACKING.md
+fi
+log "done (stages $stage-$stop_stage)"
