@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 
@@ -210,3 +211,16 @@ def test_causal_attention_without_a_mask_equals_the_masked_form():
     big = CausalSelfAttention(32, 4, window=10 ** 6)
     big.load_state_dict(att.state_dict())
     assert torch.allclose(att(x, pos), big(x, pos), atol=1e-6)
+
+
+def test_a_second_training_into_the_same_folder_is_refused(tmp_path):
+    # flock: a second open file description conflicts even within one process, as a second
+    # `jericho train` started by a recipe run twice would
+    from jericho_cli.errors import JerichoError
+    from jericho_cli.training.loop import lock_run_folder
+
+    held = lock_run_folder(tmp_path / "exp")
+    with pytest.raises(JerichoError, match="another `jericho train` is training in this folder \\(pid"):
+        lock_run_folder(tmp_path / "exp")
+    held.close()
+    lock_run_folder(tmp_path / "exp").close()  # released with its holder

@@ -132,19 +132,23 @@ def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
 
 @contextmanager
 def stamped_folder(path: str | os.PathLike, stamp_name: str, params: dict, *, overwrite: bool,
-                   owned: tuple[str, ...], command: str):
+                   owned: tuple[str, ...], command: str, read_old=None):
     """Claim an output folder for a run with `params`, recorded in `path/stamp_name`.
 
     - new or empty folder: stamped, and removed again if the block fails with a JerichoError;
     - same parameters: reused (the step resumes, skipping finished files);
     - other parameters, or step outputs (`owned`) without a stamp: refused, unless `overwrite`,
       which deletes the `owned` entries first. Nothing else in the folder is ever touched.
+    `read_old` maps an older stamp to today's form (a stamp written by an earlier version that
+    recorded more than shapes the output).
     """
     folder = check_out_path(path)
     stamp = folder / stamp_name
     params = json.loads(json.dumps(params, default=str))  # as it reads back from the stamp
     present = [n for n in owned if (folder / n).exists()]
     old = read_json(stamp, stamp_name) if present and stamp.exists() else None
+    if old is not None and read_old is not None:
+        old = read_old(old)
     conflict = None
     if present and old is None:
         conflict = f"holds {', '.join(present)} of unknown origin (no {stamp_name})"

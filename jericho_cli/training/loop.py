@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -79,10 +80,36 @@ def prepare_run_folder(out: str, resume: bool, overwrite: bool) -> Path:
     return out_dir
 
 
+def lock_run_folder(out_dir: Path):
+    """An exclusive lock on the run folder for as long as this process trains in it: a second
+    `jericho train` into the same folder (a recipe started twice) is refused instead of both writing
+    the same checkpoints. The kernel releases it when the process ends, however it ends."""
+    import fcntl
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    f = open(out_dir / ".train.lock", "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.seek(0)
+        holder = f.read().strip() or "another process"
+        f.close()
+        raise JerichoError(f"another `jericho train` is training in this folder ({holder}); wait for it or "
+                           "stop it first") from None
+    f.truncate(0)
+    f.write(f"pid {os.getpid()}\n")
+    f.flush()
+    return f
+
+
 def _comparable(cfg: dict) -> dict:
+    """What must match to resume: the config less what may change between invocations, and of the
+    data config only the parts that shape the trained tasks' examples (a task added since is fine)."""
     c = json.loads(json.dumps(cfg))
     for section, key in IGNORED_ON_RESUME:
         c.get(section, {}).pop(key, None)
+    if "data" in c and "task" in c.get("train", {}):
+        c["data"] = {k: v for k, v in c["data"].items() if k == "pools" or k in task_list(c["train"])}
     return c
 
 
@@ -217,7 +244,9 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
     batches = Batches(cfg, cb)  # checks a training manifest before the run folder is touched
     device = distributed.setup(device)  # under torchrun: join the group; rank 0 owns the run folder
     rank = distributed.world()[1]
+    lock = None
     if rank == 0:
+        lock = lock_run_folder(check_out_path(out))
         out_dir = prepare_run_folder(out, resume, overwrite)
     distributed.barrier()
     if rank != 0:
@@ -231,6 +260,8 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
         if handler is not None:
             log.removeHandler(handler)
             handler.close()
+        if lock is not None:
+            lock.close()  # releases the lock
 
 
 def _run(cfg, cb, model, counts, levels, batches, out_dir, device, quiet) -> dict:
