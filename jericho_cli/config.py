@@ -201,6 +201,7 @@ TRAIN = {
     "weight_decay": Opt(0.01, "AdamW weight decay on matrices", check=at_least(0)),
     "grad_clip": Opt(1.0, "gradient norm clip", check=above(0)),
     "val_every": Opt(250, "validate and checkpoint every this many steps", check=at_least(1)),
+    "tensorboard": Opt(True, "TensorBoard event files in <out>/tb when the tensorboard package is installed"),
     "val_n": Opt(64, "validation utterances per task (scored from decoded audio)", check=at_least(1)),
     "manifest": Opt(None, "train on this manifest's wavs instead of on-the-fly data", kind=str, nullable=True),
     "snr_db": Opt(None, "white noise at this SNR on training inputs; null = clean", kind=float, nullable=True),

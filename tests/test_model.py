@@ -392,3 +392,21 @@ def test_decode_stream_gives_the_batch_decode_answers(tmp_path, cli):
     bad = cli("decode", "--ckpt", tmp_path / "exp" / "best.pt", tmp_path / "d", "--out", tmp_path / "w",
               "--window", 4)
     assert bad.exit_code == 2 and "--window needs --stream" in bad.stderr
+
+
+def test_training_writes_tensorboard_events_readable_by_tensorboard(tmp_path, cli):
+    pytest.importorskip("tensorboard", reason="tensorboard is an optional extra (pip install tensorboard)")
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    res = cli("train", "--out", tmp_path / "exp", "--quiet", *TINY, "--set", "train.steps=4",
+              "--set", "train.val_every=2")
+    assert res.exit_code == 0, res.output
+    acc = EventAccumulator(str(tmp_path / "exp" / "tb"), size_guidance={"images": 0, "audio": 0}).Reload()
+    tags = acc.Tags()
+    assert {"train/lr", "loss/spec_l1", "loss/ctc", "val/mirror/exact", "val/mirror/aux_exact"} <= set(tags["scalars"])
+    assert [e.step for e in acc.Scalars("val/mirror/exact")] == [2, 4]
+    assert len(acc.Scalars("loss/spec_l1")) == 4
+    assert "answers/mirror/val0" in tags["images"] and "answers/mirror/val0" in tags["audio"]
+    # and off by a switch
+    res = cli("train", "--out", tmp_path / "off", "--quiet", *TINY, "--set", "train.steps=2",
+              "--set", "train.val_every=2", "--set", "train.tensorboard=false")
+    assert res.exit_code == 0 and not (tmp_path / "off" / "tb").exists()

@@ -37,10 +37,11 @@ from .batches import Batches, make_targets, task_list
 from .curriculum import advance, complete, curriculum_start
 from .optim import build_optimizer, lr_at
 from .selector import SubjectSelector
+from .tensorboard import TensorBoard
 from .validate import Validator
 
-RUN_FILES = ("best.pt", "last.pt", "config.yaml", "run.json", "log")
-IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"))  # may change between invocations
+RUN_FILES = ("best.pt", "last.pt", "config.yaml", "run.json", "log", "tb")
+IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"), ("train", "tensorboard"))  # may change between runs
 
 
 def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
@@ -182,9 +183,12 @@ def train_step(net, model, opt, batches: Batches, selector, state: dict, cfg: di
 
 
 def validate(model, validator: Validator, selector, state: dict, levels: dict, cfg: dict, window: list,
-             out_dir: Path, elapsed_s: float) -> dict:
+             out_dir: Path, elapsed_s: float, tb: TensorBoard | None = None) -> dict:
     """Score the val sets, log a metrics row, raise curriculum levels; returns the mean val figures."""
-    per_task = validator(model, state["max_level"])
+    per_task = validator(model, state["max_level"], n_samples=2 if tb is not None and tb.writer else 0)
+    if tb is not None:
+        tb.validation(state["step"], per_task, state["max_level"], selector.probs() if len(per_task) > 1 else None,
+                      validator.samples)
     v = {k: float(np.mean([r[k] for r in per_task.values()])) for k in ("exact", "exact_upto_level", "aux_exact")}
     selector.update({task: r["exact"] for task, r in per_task.items()})
     state["selector"] = selector.state()
@@ -279,16 +283,18 @@ def _run(cfg, cb, model, counts, levels, batches, out_dir, device, quiet) -> dic
     log.info(f"parameters: {json.dumps(counts)}; device {device}; git {git_revision()}")
     net = distributed.wrap(model)
     validator = Validator(cfg, cb) if rank == 0 else None
+    tb = TensorBoard(out_dir, t["tensorboard"] and rank == 0, cb.sample_rate)
     sym_index = {s: i for i, s in enumerate(cb.alphabet)}
     end = min(t["steps"], t["stop_at"] or t["steps"])
     bar = tqdm(total=t["steps"], initial=state["step"], desc="train", unit="step", disable=quiet or rank != 0)
     window, tick = [], time.time()
     while state["step"] < end:
         window.append(train_step(net, model, opt, batches, selector, state, cfg, sym_index, device, rank))
+        tb.step(state["step"], lr_at(state["step"] - 1, t), window[-1])
         bar.update(1)
         if rank == 0 and (state["step"] % t["val_every"] == 0 or state["step"] == end):
             v = validate(model, validator, selector, state, levels, cfg, window, out_dir,
-                         state["wall_s"] + time.time() - tick)
+                         state["wall_s"] + time.time() - tick, tb)
             window = []
             state["wall_s"] += time.time() - tick  # training and validation, summed over invocations
             tick = time.time()
@@ -297,6 +303,7 @@ def _run(cfg, cb, model, counts, levels, batches, out_dir, device, quiet) -> dic
                 save_checkpoint(out_dir / "best.pt", model, opt, cfg, cb, state)
             save_checkpoint(out_dir / "last.pt", model, opt, cfg, cb, state)
     bar.close()
+    tb.close()
     if rank == 0:
         if not (out_dir / "best.pt").exists():
             save_checkpoint(out_dir / "best.pt", model, opt, cfg, cb, state)
