@@ -136,7 +136,8 @@ DATA = {
 }
 DATA["binary_addition"]["little_endian"] = Opt(True, "numbers and sum little-endian (the Chomsky benchmark); "
                                                      "false: as written on paper (the appendix's 101+011 -> 1000)")
-DATA["modular_arithmetic"]["operators"] = Opt("+-*", "operators drawn between the numbers", check=symbol_string)
+DATA["modular_arithmetic"]["operators"] = Opt("+-X", "operators drawn between the numbers (X: times)",
+                                              check=symbol_string)
 
 # ------------------------------------------------------------------------------------- model
 MODEL = {

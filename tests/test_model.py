@@ -272,6 +272,27 @@ def test_attention_sink_is_one_extra_softmax_column(window):
     assert torch.allclose(att(x, pos), expect, atol=1e-10)
 
 
+@pytest.mark.parametrize("t,window", [(9, 4), (37, 8), (5, 16), (12, 1), (64, 16)])
+@pytest.mark.parametrize("sink", [False, True])
+def test_windowed_attention_in_blocks_equals_the_dense_mask(t, window, sink):
+    """Block-local attention (linear in t) equals attention with the full (t, t) window mask."""
+    import torch.nn.functional as F
+    from jericho_cli.model.attention import windowed_attention
+    torch.manual_seed(t)
+    q, k, v = (torch.randn(2, 3, t, 8, dtype=torch.float64) for _ in range(3))
+    i = torch.arange(t)
+    allowed = (i[None] <= i[:, None]) & ((i[:, None] - i[None]) < window)
+    sk = sv = None
+    if sink:
+        sk, sv = torch.randn(2, 3, 1, 8, dtype=torch.float64), torch.randn(2, 3, 1, 8, dtype=torch.float64)
+        allowed = torch.cat([torch.ones(t, 1, dtype=torch.bool), allowed], 1)
+        dense = F.scaled_dot_product_attention(q, torch.cat([sk, k], 2), torch.cat([sv, v], 2), attn_mask=allowed)
+    else:
+        dense = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+    blocks = windowed_attention(q, k, v, window, (sk, sv) if sink else None)
+    torch.testing.assert_close(blocks, dense, rtol=1e-10, atol=1e-10)
+
+
 def test_copy_head_says_only_what_the_input_holds_when_its_gate_is_open():
     """With the gate fully open and no gain, every answer frame is an attention-weighted mix of the
     input's own STFT frames: per bin, within their range (how an unheard tone can be copied)."""

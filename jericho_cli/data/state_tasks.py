@@ -11,8 +11,8 @@ is the input's length in symbols (the curriculum's level, as for Mirror and Brac
   (google-deepmind/neural_networks_chomsky_hierarchy) defines them: `even_pairs` (is the number of
   unequal neighbours 01/10 even: answer 0, odd: 1), `parity_check` (number of 1s mod 2),
   `cycle_navigation` (moves stay/right/left as 0 + - on a cycle of 5 from 0 -> the final position),
-  `modular_arithmetic` (digits 0-4 and + - * without brackets, * first, mod 5 -> one digit; odd
-  lengths), `reverse_string`, `duplicate_string` (binary strings), `binary_addition` (little-endian
+  `modular_arithmetic` (digits 0-4 and + - x without brackets, x first, mod 5 -> one digit; odd
+  lengths; the codebook's X, a times sign, is the multiplication: no new tone needed), `reverse_string`, `duplicate_string` (binary strings), `binary_addition` (little-endian
   binary numbers with `+` between, the sum little-endian without trailing zeros; the benchmark's
   termination token and padding are not needed: an answer in sound ends where it ends).
 Our code, written from those definitions.
@@ -74,17 +74,17 @@ def cycle_navigation(rng, n: int, cfg: dict) -> Example:
 
 def modular_arithmetic(rng, n: int, cfg: dict) -> Example:
     """Numbers 0..m-1 and operators alternate (odd length; an even length loses one symbol)."""
-    m, ops = 5, cfg.get("operators", "+-*")
+    m, ops = 5, cfg.get("operators", "+-X")
     n = max(1, n - (1 - n % 2))
     seq = [str(int(rng.integers(m))) if i % 2 == 0 else ops[int(rng.integers(len(ops)))] for i in range(n)]
     return Example(seq, [str(evaluate_mod(seq, m))], {})
 
 
 def evaluate_mod(seq: list[str], m: int) -> int:
-    """Value of `a op b op c ...` mod m with * before + and - (a - b is a + (-b))."""
+    """Value of `a op b op c ...` mod m with X (times) before + and - (a - b is a + (-b))."""
     total, term, sign = 0, int(seq[0]), 1
     for op, v in zip(seq[1::2], seq[2::2]):
-        if op == "*":
+        if op == "X":
             term *= int(v)
         else:
             total += sign * term
@@ -125,7 +125,7 @@ STATE_TASKS = {
     "parity_check": (parity_check, "01", [2, 10], [11, 20]),
     "even_pairs": (even_pairs, "01", [2, 10], [11, 20]),
     "cycle_navigation": (cycle_navigation, "0+-1234", [2, 10], [11, 20]),
-    "modular_arithmetic": (modular_arithmetic, "01234+-*", [3, 9], [11, 19]),
+    "modular_arithmetic": (modular_arithmetic, "01234+-X", [3, 9], [11, 19]),
     "reverse_string": (reverse_string, "01", [2, 8], [9, 16]),
     "duplicate_string": (duplicate_string, "01", [2, 8], [9, 16]),
     "binary_addition": (binary_addition, "01+", [3, 9], [10, 18]),

@@ -17,6 +17,32 @@ def rotary(x: torch.Tensor, pos: torch.Tensor, base: float = 10000.0) -> torch.T
     return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
 
 
+def windowed_attention(q, k, v, window: int, sink=None):
+    """Causal attention where step i sees steps i - window + 1 .. i (and the sink's key/value, if
+    given, (b, h, 1, d) each), in time and memory linear in t: queries go in blocks of `window`
+    steps, each against its own block and the one before, so no (t, t) mask is ever built."""
+    b, h, t, d = q.shape
+    w = window
+    nb = -(-t // w)
+    pad = nb * w - t  # zeros after the end: causal, so no earlier step sees them
+    q, k, v = (F.pad(x, (0, 0, 0, pad)) for x in (q, k, v))
+    k, v = (F.pad(x, (0, 0, w, 0)) for x in (k, v))  # one empty block before the first
+    blocks = lambda x: x.view(b, h, nb + 1, w, d)  # noqa: E731
+    kb, vb = blocks(k), blocks(v)
+    kb, vb = torch.cat([kb[:, :, :-1], kb[:, :, 1:]], 3), torch.cat([vb[:, :, :-1], vb[:, :, 1:]], 3)
+    qb = q.view(b, h, nb, w, d)
+    i, j = torch.arange(w, device=q.device)[:, None], torch.arange(2 * w, device=q.device)[None]
+    mask = ((j > i) & (j <= i + w)).expand(nb, w, 2 * w).clone()  # key j of (previous, own) block
+    mask[0, :, :w] = False  # before the first step: nothing
+    if sink is not None:  # the sink's key/value come first in every block, always visible
+        kb = torch.cat([sink[0][:, :, None].expand(-1, -1, nb, -1, -1), kb], 3)
+        vb = torch.cat([sink[1][:, :, None].expand(-1, -1, nb, -1, -1), vb], 3)
+        mask = torch.cat([torch.ones(nb, w, 1, dtype=torch.bool, device=q.device), mask], 2)
+    flat = lambda x: x.transpose(1, 2).reshape(b * nb, h, x.shape[3], d)  # noqa: E731
+    y = F.scaled_dot_product_attention(flat(qb), flat(kb), flat(vb), attn_mask=mask.repeat(b, 1, 1)[:, None])
+    return y.view(b, nb, h, w, d).transpose(1, 2).reshape(b, h, nb * w, d)[:, :, :t]
+
+
 class CausalSelfAttention(nn.Module):
     def __init__(self, d_model: int, n_heads: int = 4, window: int | None = None, sink: bool = False):
         super().__init__()
@@ -40,14 +66,10 @@ class CausalSelfAttention(nn.Module):
         # causal in sequence order (positions may restart). Without a window, is_causal lets SDPA's
         # fused kernels run in memory linear in t; a (t, t) mask would be 14 GB at 10 minutes.
         if self.window:
-            idx = torch.arange(q.shape[2], device=x.device)
-            mask = (idx[None, :] <= idx[:, None]) & (idx[:, None] - idx[None, :] < self.window)
-            if self.sink is not None:
-                mask[:, 0] = True
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+            y = windowed_attention(q[:, :, -t:], k[:, :, -t:], v[:, :, -t:], self.window,
+                                   None if self.sink is None else (k[:, :, :1], v[:, :, :1]))
         else:
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        y = y[:, :, -t:]
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)[:, :, -t:]
         return self.out(y.transpose(1, 2).reshape(b, t, d))
 
 
