@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN     = $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo test test-all bench results clean
+.PHONY: install demo test test-all bench results clean sox browser
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -23,10 +23,16 @@ sox:
 	@command -v sox >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get update -qq && apt-get install -y -qq sox) >/dev/null 2>&1; } || true
 
-test: install sox
+# Chromium and its driver make the results page's browser test real; best effort, as sox
+browser:
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || \
+	  { command -v apt-get >/dev/null 2>&1 && (apt-get install -y -qq chromium chromium-driver || \
+	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)) >/dev/null 2>&1; } || true
+
+test: install sox browser
 	$(BIN)/python -m pytest -q
 
-test-all: install sox
+test-all: install sox browser
 	$(BIN)/python -m pytest -q -m ''
 
 demo: install
@@ -42,6 +48,10 @@ results: install
 	  $(wildcard outputs/analysis_*/probe_*/summary.json outputs/analysis_*/prune/*/summary.json)
 	for t in mirror bracket mod multitask; do \
 	  jericho report --book --update recipes/$$t/RESULTS.md outputs/$${t}_cpu*/score_*/summary.json || exit 1; done
+	# the page: the task recipes' 3-seed runs (and the robust Mirror runs for the SNR plot), the examples
+	jericho report --html outputs/report --by none --examples examples/audio/index.jsonl \
+	  outputs/mirror_cpu_seed[0-9]/score_*/summary.json outputs/bracket_cpu_seed[0-9]/score_*/summary.json \
+	  outputs/mod_cpu_seed[0-9]/score_*/summary.json outputs/mirror_cpu_robust_seed*/score_*/summary.json
 
 # ---- real file targets over the Mirror recipe's stages (`make -j2 recipes/mirror/exp/mirror_cpu_seed0/RESULTS.md`);
 # the commands live in the recipe (recipes/utils/recipe.sh), the Makefile only says what depends on what

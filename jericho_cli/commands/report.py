@@ -11,9 +11,10 @@ from ..cli import example, step
     "  jericho report exp/*/score_*/summary.json > RESULTS.md\n"
     "  jericho report --book --update RESULTS.md outputs/*/score_*/summary.json\n"
     "  jericho report exp/mirror/score_test_iid --format latex --plots exp/mirror/plots \\\n"
-    "      --spectrogram exp/mirror/decode_test_iid/manifest.jsonl"))
+    "      --spectrogram exp/mirror/decode_test_iid/manifest.jsonl\n"
+    "  jericho report --html outputs/report outputs/*/score_*/summary.json --examples examples/audio/index.jsonl"))
 def report(
-    summaries: List[str] = typer.Argument(..., help="summary.json files (or their folders)"),
+    summaries: Optional[List[str]] = typer.Argument(None, help="summary.json files (or their folders)"),
     fmt: str = typer.Option("md", "--format", help="md | csv | latex"),
     plots: Optional[str] = typer.Option(None, help="folder for PNG plots (accuracy vs length, spectrogram)"),
     by: str = typer.Option("length", help="breakdown table: length | difficulty | steps | subset | none"),
@@ -23,6 +24,10 @@ def report(
                               "task x split table, negative controls, ablations, error diagnosis"),
     update: Optional[str] = typer.Option(None, help="with --book: rewrite the generated part of this markdown "
                                          "file in place, keeping the hand-written text above the marker"),
+    html: Optional[str] = typer.Option(None, "--html", help="write a static results page to this folder "
+                                       "(index.html + assets/): the book's tables, plots, and --examples"),
+    examples: Optional[str] = typer.Option(None, help="with --html: an examples index.jsonl (as "
+                                           "examples/make_examples.sh writes) for the listening rows"),
 ):
     """Tables (markdown, csv, latex) and plots from score summaries."""
     from ..errors import JerichoError
@@ -30,8 +35,18 @@ def report(
     from ..reporting.tables import report as run
 
     by_field = None if by == "none" else by
+    summaries = summaries or []
     if update and not book:
         raise JerichoError("--update needs --book")
+    if examples and not html:
+        raise JerichoError("--examples needs --html")
+    if html:
+        from ..reporting.html import write_html
+
+        write_html(html, summaries, examples=examples, by=by_field)
+        return
+    if not summaries:
+        raise JerichoError("give summary.json files (or their folders)")
     if book:
         text = write_book(summaries, fmt=fmt, by=by_field, update_file=update)
         if text is not None:
