@@ -69,8 +69,9 @@ def ssd_chunked(x, dt, A, B, C, chunk_size: int = 64, D=None, initial_state=None
         x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
         B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
     c = (l + pad) // Q
-    Bh = B.repeat_interleave(h // g, dim=2).reshape(b, c, Q, h, n)
-    Ch = C.repeat_interleave(h // g, dim=2).reshape(b, c, Q, h, n)
+    # heads share their group's B, C: a broadcast view, not a copy, where there is one group
+    Bh = (B.expand(b, c * Q, h, n) if g == 1 else B.repeat_interleave(h // g, dim=2)).reshape(b, c, Q, h, n)
+    Ch = (C.expand(b, c * Q, h, n) if g == 1 else C.repeat_interleave(h // g, dim=2)).reshape(b, c, Q, h, n)
     xdt = (x * dt[..., None]).reshape(b, c, Q, h, p)
     la, par = _decay_logs(dt, A, neg_eig)
     cum = torch.cumsum(la.reshape(b, c, Q, h), dim=2)  # (b,c,Q,h)
@@ -228,11 +229,23 @@ class Mamba2Layer(nn.Module):
         A = -torch.exp(self.A_log.to(acc))
         return x, dt, A, B, C
 
+    def _causal_conv(self, xBC):
+        """The depthwise causal conv1d (self.conv1d's weights, mamba-ssm's layout) as d_conv shifted
+        multiply-adds over (b, l, channels): on CPU nn.Conv1d's depthwise path costs more than the
+        whole SSD scan for short inputs."""
+        w, k = self.conv1d.weight[:, 0, :], self.d_conv  # (channels, d_conv)
+        padded = F.pad(xBC, (0, 0, k - 1, 0))
+        l = xBC.shape[1]
+        out = padded[:, k - 1:k - 1 + l] * w[:, k - 1]
+        for i in range(k - 1):
+            out = out + padded[:, i:i + l] * w[:, i]
+        return out + self.conv1d.bias if self.conv1d.bias is not None else out
+
     def forward(self, u, initial_state=None, return_state: bool = False):
         """u (b, l, d_model) -> (b, l, d_model) [, final ssm state (b, h, p, n)]."""
         l = u.shape[1]
         z, xBC, dt_raw = self._split(self.in_proj(u))
-        xBC = F.silu(self.conv1d(xBC.transpose(1, 2))[..., :l].transpose(1, 2))
+        xBC = F.silu(self._causal_conv(xBC))
         x, dt, A, B, C = self._ssm_inputs(xBC, dt_raw)
         for hook in self.ssm_hooks:
             hook(self, x, dt, A, B, C)
