@@ -3,7 +3,6 @@ give the first-step gradient of 1 process x batch 2b, and `jericho train` runs u
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path

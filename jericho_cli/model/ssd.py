@@ -243,7 +243,6 @@ class Mamba2Layer(nn.Module):
 
     def forward(self, u, initial_state=None, return_state: bool = False):
         """u (b, l, d_model) -> (b, l, d_model) [, final ssm state (b, h, p, n)]."""
-        l = u.shape[1]
         z, xBC, dt_raw = self._split(self.in_proj(u))
         xBC = F.silu(self._causal_conv(xBC))
         x, dt, A, B, C = self._ssm_inputs(xBC, dt_raw)
