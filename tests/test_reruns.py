@@ -220,7 +220,7 @@ def test_a_second_training_into_the_same_folder_is_refused(tmp_path):
     from jericho_cli.training.loop import lock_run_folder
 
     held = lock_run_folder(tmp_path / "exp")
-    with pytest.raises(JerichoError, match="another `jericho train` is training in this folder \\(pid"):
+    with pytest.raises(JerichoError, match="another `jericho train` is training in this folder \\(it holds"):
         lock_run_folder(tmp_path / "exp")
     held.close()
     lock_run_folder(tmp_path / "exp").close()  # released with its holder

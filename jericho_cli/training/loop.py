@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import time
 from pathlib import Path
@@ -41,6 +40,7 @@ from .tensorboard import TensorBoard
 from .validate import Validator
 
 RUN_FILES = ("best.pt", "last.pt", "config.yaml", "run.json", "log", "tb")
+LOCK_FILE = ".train.lock"  # flock'ed while a run trains in the folder
 IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"), ("train", "tensorboard"))  # may change between runs
 
 
@@ -88,19 +88,14 @@ def lock_run_folder(out_dir: Path):
     import fcntl
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    f = open(out_dir / ".train.lock", "a+")
+    f = open(out_dir / LOCK_FILE, "a+")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
-        f.seek(0)
-        holder = f.read().strip() or "another process"
         f.close()
-        raise JerichoError(f"another `jericho train` is training in this folder ({holder}); wait for it or "
-                           "stop it first") from None
-    f.truncate(0)
-    f.write(f"pid {os.getpid()}\n")
-    f.flush()
-    return f
+        raise JerichoError(f"another `jericho train` is training in this folder (it holds {LOCK_FILE}); wait "
+                           "for it or stop it first") from None
+    return f  # nothing is written to it: a refused command leaves the folder as it was
 
 
 def _comparable(cfg: dict) -> dict:
@@ -250,8 +245,16 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
     rank = distributed.world()[1]
     lock = None
     if rank == 0:
-        lock = lock_run_folder(check_out_path(out))
-        out_dir = prepare_run_folder(out, resume, overwrite)
+        out_dir = check_out_path(out)
+        had_lock_file = (out_dir / LOCK_FILE).exists()
+        lock = lock_run_folder(out_dir)
+        try:
+            out_dir = prepare_run_folder(out, resume, overwrite)
+        except JerichoError:  # refused: the folder is left as it was
+            lock.close()
+            if not had_lock_file:
+                (out_dir / LOCK_FILE).unlink(missing_ok=True)
+            raise
     distributed.barrier()
     if rank != 0:
         out_dir = check_out_path(out)
