@@ -13,6 +13,7 @@
 # Variants: eig01 (neg_eig false), eig11 (neg_eig true); ssd_only_eig01 / ssd_only_eig11 drop the
 # attention layers (recipes/conf/cores/ssd_only.yaml) where attention could do the counting.
 #   ./run.sh --tasks "parity_check even_pairs" --variants "eig01 eig11 ssd_only_eig11"
+#   ./run.sh --tasks parity_check --variants ssd_only_eig11 --seeds 0 --conf conf/train_cpu_long.yaml --tag _long
 set -euo pipefail
 
 # ---- options: each can be given as --name value (underscores as dashes: --stop-stage 3) ----
@@ -20,6 +21,7 @@ tasks="parity_check even_pairs cycle_navigation modular_arithmetic count depth p
 variants="eig01 eig11"
 seeds="0 1 2"
 conf=conf/train_cpu.yaml  # base training config
+tag=             # run names exp/<task><tag>_abl_<variant>: another budget beside the default one
 n_test=100       # utterances per test set
 stage=0
 stop_stage=2
@@ -53,7 +55,7 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
       esac
       neg=false; [ "${v##*_}" = eig11 ] && neg=true
       printf '# made by recipes/state_tracking/run.sh stage 0\ninclude: %s\nmodel: {neg_eig: %s, %s}\ntrain: {task: %s}\n' \
-        "$inc" "$neg" "$(answer_slot "$t")" "$t" > "exp/conf/${t}_$v.yaml"
+        "$inc" "$neg" "$(answer_slot "$t")" "$t" > "exp/conf/${t}${tag}_$v.yaml"
     done
   done
 fi
@@ -61,8 +63,8 @@ fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for t in $tasks; do for v in $variants; do
     log "Stage 1: $t, $v, seeds $seeds"
-    ../utils/recipe.sh --task "$t" --stage 0 --stop-stage 3 --conf "exp/conf/${t}_$v.yaml" \
-      --exp "exp/${t}_abl_$v" --seeds "$seeds" --sets "$t/test_iid $t/test_ood_length $t/test_ood_4x" --data "data/$t" \
+    ../utils/recipe.sh --task "$t" --stage 0 --stop-stage 3 --conf "exp/conf/${t}${tag}_$v.yaml" \
+      --exp "exp/${t}${tag}_abl_$v" --seeds "$seeds" --sets "$t/test_iid $t/test_ood_length $t/test_ood_4x" --data "data/$t" \
       --n-test "$n_test" --nj "$nj" --device "$device"
   done; done
 fi
@@ -71,7 +73,7 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: tables -> exp/STATE_TRACKING.md, accuracy vs length -> exp/plots/<task>_<variant>/"
   jericho report --book --by length exp/*_abl_*_seed*/score_*/summary.json > exp/STATE_TRACKING.md
   for t in $tasks; do for v in $variants; do
-    jericho report exp/${t}_abl_${v}_seed*/score_*/summary.json --plots "exp/plots/${t}_$v" > /dev/null
+    jericho report exp/${t}${tag}_abl_${v}_seed*/score_*/summary.json --plots "exp/plots/${t}${tag}_$v" > /dev/null
   done; done
   cat exp/STATE_TRACKING.md
 fi
