@@ -182,7 +182,7 @@ def plot(path: str, lengths: list[int], batch: dict, stream: dict) -> None:
         xs = [n for n in lengths if batch[name].get(n)]
         axes[0].plot(xs, [1e6 * batch[name][n]["s"] / n for n in xs], marker="o", label=name)
         xs = [n for n in lengths if stream[name].get(n)]
-        if xs:
+        if xs and name != LONG:  # streams as mini_jmamba does
             axes[1].plot(xs, [1e6 * stream[name][n][0] for n in xs], marker="o", label=name)
     for ax, title in zip(axes, ("batch forward", "streaming (one step)")):
         ax.set(xscale="log", yscale="log", xlabel="sequence length (model steps)", ylabel="µs per step", title=title)
