@@ -100,6 +100,12 @@ def _generate(rng, task: str, split: str, level: int, cfg: dict, klass: str | No
     raise JerichoError(f"unknown task {task!r} (available: {', '.join(TASK_SPLITS)})")
 
 
+def shaping_sections(data: dict, tasks) -> dict:
+    """The data config's parts that shape these tasks' examples (the pools and each task's section):
+    what synth stamps and resume compare, so adding a task leaves other tasks' sets and runs alone."""
+    return {k: data[k] for k in ("pools", *tasks) if k in data}
+
+
 def task_symbols(task: str, cfg: dict) -> str:
     """Every symbol a task's inputs and answers can use (the codebook must have them all)."""
     if task == "mirror":

@@ -111,15 +111,15 @@ def synth(task: str, split: str, n: int, seed: int, out: str, *, data_config=Non
     pools.split_levels(task, split, cfg)  # impossible level settings fail here
     theirs = [{tuple(r["input"]) for r in read_manifest(p, required=("id", "input"))} for p in against]
 
-    # the data config's parts that shape this task's examples: adding a task leaves other sets' stamps alone
-    shaping = lambda data: {k: data[k] for k in ("pools", task) if k in data}  # noqa: E731
     params = {"command": "synth", "task": task, "split": split, "n": n, "seed": seed, "domain": domain,
-              "control": control, "variation": variation.to_dict(), "data": shaping(cfg), "codebook": cb.to_dict()}
+              "control": control, "variation": variation.to_dict(), "data": pools.shaping_sections(cfg, [task]),
+              "codebook": cb.to_dict()}
     indices = list(range(k - 1, n, nshards))
     chunks = [indices[j:j + CHUNK] for j in range(0, len(indices), CHUNK)]
     with stamped_folder(out, "synth.json", params, overwrite=overwrite, command="synth",
                         owned=("manifest.jsonl", "wav", "codebook.yaml"),
-                        read_old=lambda old: {**old, "data": shaping(old.get("data", {}))}) as out_dir:
+                        read_old=lambda old: {**old, "data": pools.shaping_sections(old.get("data", {}), [task])}
+                        ) as out_dir:
         (out_dir / "wav").mkdir(exist_ok=True)
         records = []
         bar = tqdm(total=len(indices), desc=f"synth {task}/{split}", unit="utt", disable=quiet)

@@ -140,10 +140,13 @@ class MiniJMamba(nn.Module):
         k = self.cfg.downsample
         return torch.ceil(in_steps * self.cfg.answer_ratio).long() + (self.cfg.answer_pad + k - 1) // k
 
-    def _features(self, wave):
+    def _with_tail(self, wave):
         # k hops of silence past the batch's end: every input step is made of real frames, never of
         # _stack's padding, so no utterance's features depend on its batch mates
-        wave = torch.nn.functional.pad(wave, (0, self.cfg.downsample * self.cfg.hop))
+        return torch.nn.functional.pad(wave, (0, self.cfg.downsample * self.cfg.hop))
+
+    def _features(self, wave):
+        wave = self._with_tail(wave)
         if self.cfg.frontend == "conv":
             return self.conv(wave[:, None]).transpose(1, 2)
         return self.spec.log_mel(wave) if self.cfg.frontend == "mel" else self.spec.log_mag(wave)
@@ -181,8 +184,7 @@ class MiniJMamba(nn.Module):
         ans = torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
         log_mag = self.out_head(ans)
         if self.cfg.copy_head:
-            padded = torch.nn.functional.pad(wave, (0, self.cfg.downsample * self.cfg.hop))
-            frames = self._stack(self.spec.log_mag(padded))[:, : int(t_in.max())]
+            frames = self._stack(self.spec.log_mag(self._with_tail(wave)))[:, : int(t_in.max())]
             log_mag = self.copy(ans, x[:, : frames.shape[1]], frames, t_in, log_mag)
         out = {"log_mag": log_mag, "ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
         return out

@@ -103,18 +103,10 @@ def _marked(ref: list[str], heard: list[str]) -> str:
 
 
 def _spectrogram_png(wav: Path, png: Path, sample_rate: int) -> None:
-    import matplotlib
+    from .plots import draw_spectrogram, plt
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    from ..io.audio import read_wav
-
-    y = read_wav(wav, sample_rate)
-    y = y + 1e-6 * np.random.default_rng(0).standard_normal(len(y))  # digital silence -> dark, not blank
     fig, ax = plt.subplots(figsize=(3.0, 1.5))
-    ax.specgram(y, NFFT=512, Fs=sample_rate, noverlap=384, cmap="magma", vmin=-120)
+    draw_spectrogram(ax, wav, sample_rate)
     ax.set_ylim(0, 7000)
     ax.tick_params(labelsize=6)
     fig.tight_layout(pad=0.2)
@@ -181,7 +173,7 @@ def write_html(out_dir: str, summaries: list[str], examples: str | None = None, 
                title: str = "Jericho results") -> Path:
     from .book import book, load_entries
     from .plots import plot_accuracy_vs_length, plot_accuracy_vs_snr
-    from .tables import load_summary, run_name
+    from .tables import run_name
 
     out = check_out_path(out_dir, "--html")
     assets = out / "assets"
@@ -198,12 +190,13 @@ def write_html(out_dir: str, summaries: list[str], examples: str | None = None, 
                   "reference, <del>struck</del>: missing ones) and what the auxiliary CTC head said.</p>",
                   example_rows(Path(examples), assets)]
     if summaries:
-        main = _mean_over_seeds([e for e in load_entries(summaries) if e.kind == "main"])
+        entries = load_entries(summaries)
+        main = _mean_over_seeds([e for e in entries if e.kind == "main"])
         figures = []
         if main:
             plot_accuracy_vs_length(main, assets / "accuracy_vs_length.png")
             figures.append(("accuracy_vs_length.png", "exact match vs input length"))
-        everything = {run_name(p): load_summary(p) for p in summaries}
+        everything = {run_name(e.path): e.summary for e in entries}
         if plot_accuracy_vs_snr(everything, assets / "accuracy_vs_snr.png"):
             figures.append(("accuracy_vs_snr.png", "exact match vs SNR"))
         if figures:

@@ -59,6 +59,13 @@ def plot_accuracy_vs_snr(summaries: dict[str, dict], path: Path) -> bool:
     return True
 
 
+def draw_spectrogram(ax, wav, sample_rate: int = 16000) -> None:
+    """One wav's spectrogram on `ax` (the report's and the results page's look)."""
+    y = read_wav(wav, sample_rate)
+    y = y + 1e-6 * np.random.default_rng(0).standard_normal(len(y))  # digital silence -> dark, not blank
+    ax.specgram(y, NFFT=512, Fs=sample_rate, noverlap=384, cmap="magma", vmin=-120)
+
+
 def plot_spectrograms(manifest: str, path: Path, index: int = 0, sample_rate: int = 16000) -> None:
     """Spectrogram of one utterance: what was heard and the answer.
 
@@ -75,9 +82,7 @@ def plot_spectrograms(manifest: str, path: Path, index: int = 0, sample_rate: in
             panels.append(("answer", resolve(rec, "target_audio"), " ".join(rec.get("target", []))))
     fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.6 * len(panels)), squeeze=False)
     for ax, (label, wav, text) in zip(axes[:, 0], panels):
-        y = read_wav(wav, sample_rate)
-        y = y + 1e-6 * np.random.default_rng(0).standard_normal(len(y))  # digital silence -> dark, not blank
-        ax.specgram(y, NFFT=512, Fs=sample_rate, noverlap=384, cmap="magma", vmin=-120)
+        draw_spectrogram(ax, wav, sample_rate)
         ax.set_ylabel("Hz")
         ax.set_title(f"{rec['id']} {label}: {text}", fontsize=9)
     axes[-1, 0].set_xlabel("seconds")

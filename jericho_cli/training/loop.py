@@ -105,7 +105,7 @@ def _comparable(cfg: dict) -> dict:
     for section, key in IGNORED_ON_RESUME:
         c.get(section, {}).pop(key, None)
     if "data" in c and "task" in c.get("train", {}):
-        c["data"] = {k: v for k, v in c["data"].items() if k == "pools" or k in task_list(c["train"])}
+        c["data"] = pools.shaping_sections(c["data"], task_list(c["train"]))
     return c
 
 
@@ -243,13 +243,12 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
     batches = Batches(cfg, cb)  # checks a training manifest before the run folder is touched
     device = distributed.setup(device)  # under torchrun: join the group; rank 0 owns the run folder
     rank = distributed.world()[1]
-    lock = None
+    out_dir, lock = check_out_path(out), None
     if rank == 0:
-        out_dir = check_out_path(out)
         had_lock_file = (out_dir / LOCK_FILE).exists()
         lock = lock_run_folder(out_dir)
         try:
-            out_dir = prepare_run_folder(out, resume, overwrite)
+            prepare_run_folder(out, resume, overwrite)
         except JerichoError:  # refused: the folder is left as it was
             lock.close()
             if not had_lock_file:
@@ -257,7 +256,6 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
             raise
     distributed.barrier()
     if rank != 0:
-        out_dir = check_out_path(out)
         log.setLevel(logging.WARNING)  # one process reports; the others only warn
     handler = add_file(out_dir / "log" / "train.log") if rank == 0 else None
     try:
