@@ -168,6 +168,9 @@ MODEL = {
     "win": Opt(400, "STFT window in samples", check=at_least(1)),
     "sample_rate": Opt(16000, "Hz; must equal the codebook's", check=at_least(1000)),
     "downsample": Opt(1, "STFT frames stacked into one model step", check=at_least(1)),
+    "context": Opt(0, "earlier model steps the input projection also sees (1: a layer's dt can see onsets, "
+                   "which sign-flipping state tracking needs when a symbol lasts several steps)",
+                   check=at_least(0)),
     "answer_ratio": Opt(1.0, "answer slot = answer_ratio * input steps + answer_pad", check=at_least(0)),
     "answer_pad": Opt(40, "answer slot padding in STFT frames (40 = 400 ms)", check=at_least(0)),
     "n_symbols": Opt(31, "CTC classes (+1 blank); set from the codebook by train", check=at_least(1)),

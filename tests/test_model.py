@@ -130,14 +130,15 @@ def test_output_path_is_continuous_audio():
     assert m.in_proj.weight.grad is not None and m.in_proj.weight.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("frontend,copy_head", [("mel", False), ("stft", True), ("conv", False)])
-def test_an_utterance_answer_does_not_depend_on_its_batch_mates(frontend, copy_head):
+@pytest.mark.parametrize("frontend,copy_head,context", [("mel", False, 0), ("stft", True, 0), ("conv", False, 0),
+                                                        ("mel", False, 2)])
+def test_an_utterance_answer_does_not_depend_on_its_batch_mates(frontend, copy_head, context):
     # audio that ends mid-tone (no trailing silence): torch.stft's reflection at the batch's edge and
     # frame-stacking padding would otherwise change the longest utterance's last frames, so decode's
     # batch size and data-parallel shards would change answers
     torch.manual_seed(0)
     m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 3, "frontend": frontend,
-                                          "copy_head": copy_head})).eval()
+                                          "copy_head": copy_head, "context": context})).eval()
     torch.nn.init.normal_(m.out_head.weight, std=0.1)
     t = torch.arange(9000) / 16000
     a, b = torch.sin(2 * torch.pi * 700 * t[:7777]), 0.3 * torch.sin(2 * torch.pi * 1300 * t)
@@ -371,12 +372,13 @@ def test_a_config_may_include_a_task_config_then_a_core(tmp_path):
     assert cfg["data"]["mirror"]["iid_levels"] == [3, 5] and cfg["train"]["steps"] == 7  # file over both
 
 
-@pytest.mark.parametrize("layers,sink", [(["ssd", "attn", "ssd", "attn"], False), (["ssd", "attn", "ssd", "attn"], True),
-                                         (["lstm", "s4d", "attn"], False)])
-def test_streaming_one_step_at_a_time_equals_the_batch_forward(layers, sink):
+@pytest.mark.parametrize("layers,sink,context", [(["ssd", "attn", "ssd", "attn"], False, 0),
+                                                 (["ssd", "attn", "ssd", "attn"], True, 1),
+                                                 (["lstm", "s4d", "attn"], False, 0)])
+def test_streaming_one_step_at_a_time_equals_the_batch_forward(layers, sink, context):
     torch.manual_seed(0)
     m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2, "layers": layers,
-                                          "attn_sink": sink})).eval()
+                                          "attn_sink": sink, "context": context})).eval()
     torch.nn.init.normal_(m.out_head.weight, std=0.1)
     wave, n = torch.randn(1, 6000) * 0.1, torch.tensor([6000])
     with torch.no_grad():
@@ -384,6 +386,15 @@ def test_streaming_one_step_at_a_time_equals_the_batch_forward(layers, sink):
     live = m.stream(wave, n)
     torch.testing.assert_close(live["log_mag"], full["log_mag"], rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(live["ctc"], full["ctc"], rtol=1e-4, atol=1e-4)
+
+
+def test_input_context_shows_each_step_the_steps_before_it_and_none_after():
+    # model.context: the input projection sees step t beside t-1..t-c (so dt can see a tone's onset)
+    m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "context": 2}))
+    x = torch.arange(5.0)[None, :, None]  # (b, T, f): step t's feature is t
+    assert m._with_context(x)[0].tolist() == [[0, 0, 0], [1, 0, 0], [2, 1, 0], [3, 2, 1], [4, 3, 2]]
+    assert m.in_proj.in_features == 3 * 48 * m.cfg.downsample
+    assert m._with_context(x[:, :1])[0].tolist() == [[0, 0, 0]]
 
 
 def test_streaming_with_a_window_equals_a_windowed_model():

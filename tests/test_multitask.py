@@ -80,6 +80,19 @@ def test_multitask_training_runs_and_logs_per_task(tmp_path, cli):
     assert set(rows[-1]["max_level"]) == {"mirror", "bracket", "mod"}
 
 
+def test_curriculum_advances_past_levels_the_val_pool_cannot_check():
+    # parity at length 2 has four inputs: the val pool may hold none, and the level must not stick there
+    from jericho_cli.training.curriculum import advance
+
+    levels, max_level = {"parity_check": [2, 3, 4]}, {"parity_check": 2}
+    lines = advance(max_level, levels, {"parity_check": {"exact": 0.1, "exact_upto_level": None}}, 0.9)
+    assert max_level == {"parity_check": 3} and "no val input" in lines[0]
+    assert advance(max_level, levels, {"parity_check": {"exact": 0.1, "exact_upto_level": 0.5}}, 0.9) == []
+    assert max_level == {"parity_check": 3}
+    advance(max_level, levels, {"parity_check": {"exact": 0.9, "exact_upto_level": 0.95}}, 0.9)
+    assert max_level == {"parity_check": 4}
+
+
 def test_curriculum_per_task_switch_and_start():
     from jericho_cli.training.curriculum import curriculum_start
 

@@ -104,7 +104,7 @@ class MiniJMamba(nn.Module):
             n_in = (cfg.n_mels if cfg.frontend == "mel" else self.spec.n_bins) * k
         else:  # config.model_config checks the choices; this guards direct construction
             raise ValueError(f"unknown frontend {cfg.frontend!r} (mel, stft, conv)")
-        self.in_proj = nn.Linear(n_in, cfg.d_model)
+        self.in_proj = nn.Linear(n_in * (1 + cfg.context), cfg.d_model)
         self.answer_embed = nn.Parameter(torch.randn(cfg.d_model) * 0.02)
         ssd_index = 0
         blocks = []
@@ -159,13 +159,25 @@ class MiniJMamba(nn.Module):
             x = torch.nn.functional.pad(x, (0, 0, 0, pad), value=float(x.min()) if x.numel() else 0.0)
         return x.reshape(x.shape[0], x.shape[1] // k, -1)
 
+    def _with_context(self, x):
+        """(b, T, f) -> (b, T, f*(1+c)): each step beside the c steps before it (the first step repeated
+        before the start), so the input projection, and through it dt, sees where a tone begins."""
+        steps = [x]
+        for j in range(1, self.cfg.context + 1):
+            steps.append(torch.cat([x[:, :1].expand(-1, min(j, x.shape[1]), -1), x[:, :-j]], 1)[:, : x.shape[1]])
+        return torch.cat(steps, -1)
+
+    def _input(self, wave):
+        """Input steps (b, T_in_max, d_model) of a zero-padded batch of waves."""
+        return self.in_proj(self._with_context(self._stack(self._features(wave))))
+
     # ------------------------------------------------------------------ forward
     def forward(self, wave: torch.Tensor, n_samples: torch.Tensor, ans_steps: torch.Tensor | None = None) -> dict:
         """wave (b, n) zero-padded, n_samples (b,). Returns answer log-magnitude frames and CTC logits.
 
         out["log_mag"] (b, A, k*bins) per answer step, out["ctc"] (b, A, V+1), out["ans_steps"] (b,).
         """
-        h = self.in_proj(self._stack(self._features(wave)))  # (b, T_in_max, d)
+        h = self._input(wave)  # (b, T_in_max, d)
         t_in = self.input_steps(n_samples).clamp(max=h.shape[1])
         t_ans = self.answer_steps(t_in) if ans_steps is None else ans_steps
         total = int((t_in + t_ans).max())
@@ -199,7 +211,7 @@ class MiniJMamba(nn.Module):
             raise ValueError("stream() takes one utterance at a time")
         if self.cfg.copy_head:
             raise ValueError("the copy head attends over the whole input: no bounded-memory streaming")
-        h = self.in_proj(self._stack(self._features(wave)))
+        h = self._input(wave)
         t_in = self.input_steps(n_samples).clamp(max=h.shape[1])
         t_ans = self.answer_steps(t_in)
         n_in, n_ans = int(t_in[0]), int(t_ans[0])

@@ -15,13 +15,14 @@ def curriculum_start(cur: dict, task: str, levels: list[int]) -> int | None:
 
 
 def advance(max_level: dict, levels: dict, per_task: dict, threshold: float) -> list[str]:
-    """Raise each task's level whose validation up to it passed `threshold`; returns log lines."""
+    """Raise each task's level whose validation up to it passed `threshold`, or that no validation
+    input is short enough to check (nothing holds it back); returns log lines."""
     lines = []
     for task, r in per_task.items():
-        lv = max_level[task]
-        if lv is not None and lv < levels[task][-1] and r["exact_upto_level"] >= threshold:
+        lv, upto = max_level[task], r["exact_upto_level"]
+        if lv is not None and lv < levels[task][-1] and (upto is None or upto >= threshold):
             max_level[task] = lv + 1
-            lines.append(f"curriculum: {task} max level -> {lv + 1}")
+            lines.append(f"curriculum: {task} max level -> {lv + 1}" + (" (no val input up to it)" if upto is None else ""))
     return lines
 
 

@@ -184,7 +184,8 @@ def validate(model, validator: Validator, selector, state: dict, levels: dict, c
     if tb is not None:
         tb.validation(state["step"], per_task, state["max_level"], selector.probs() if len(per_task) > 1 else None,
                       validator.samples)
-    v = {k: float(np.mean([r[k] for r in per_task.values()])) for k in ("exact", "exact_upto_level", "aux_exact")}
+    v = {k: float(np.mean(known)) if (known := [r[k] for r in per_task.values() if r[k] is not None]) else None
+         for k in ("exact", "exact_upto_level", "aux_exact")}
     selector.update({task: r["exact"] for task, r in per_task.items()})
     state["selector"] = selector.state()
     mean = {k: float(np.mean([w[k] for w in window if k in w])) for k in window[0]} if window else {}

@@ -41,7 +41,8 @@ class TensorBoard:
         w = self.writer
         for task, r in per_task.items():
             for k, v in r.items():
-                w.add_scalar(f"val/{task}/{k}", v, step)
+                if v is not None:
+                    w.add_scalar(f"val/{task}/{k}", v, step)
         for task, level in max_level.items():
             if level is not None:
                 w.add_scalar(f"curriculum/{task}", level, step)

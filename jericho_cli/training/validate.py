@@ -53,6 +53,8 @@ class Validator:
             cap = max_level.get(task)
             upto = [h for lv, h in hits if cap is None or lv <= cap]
             result[task] = {"exact": float(np.mean([h for _, h in hits])),
-                            "exact_upto_level": float(np.mean(upto or [0])), "aux_exact": float(np.mean(aux_hits))}
+                            # None: the val pool has no input this short (parity at length 2 has 4)
+                            "exact_upto_level": float(np.mean(upto)) if upto else None,
+                            "aux_exact": float(np.mean(aux_hits))}
         model.train()
         return result
