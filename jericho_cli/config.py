@@ -242,6 +242,8 @@ TRAIN = {
     },
     "loss": {
         "spec_l1": Opt(1.0, "weight of L1 on answer log-magnitude frames", check=at_least(0)),
+        "spec_sc": Opt(0.0, "weight of spectral convergence on answer magnitudes (keeps unsure tones loud)",
+                       check=at_least(0)),
         "mrstft": Opt(0.0, "weight of multi-resolution STFT on the Griffin-Lim waveform", check=at_least(0)),
         "ctc": Opt(0.2, "weight of the auxiliary CTC head", check=at_least(0)),
         "loss_gl_iters": Opt(4, "Griffin-Lim iterations inside the mrstft loss", check=at_least(1)),

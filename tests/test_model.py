@@ -442,3 +442,28 @@ def test_training_writes_tensorboard_events_readable_by_tensorboard(tmp_path, cl
     res = cli("train", "--out", tmp_path / "off", "--quiet", *TINY, "--set", "train.steps=2",
               "--set", "train.val_every=2", "--set", "train.tensorboard=false")
     assert res.exit_code == 0 and not (tmp_path / "off" / "tb").exists()
+
+
+def test_spectral_convergence_keeps_an_unsure_tone_loud_where_log_l1_fades_it():
+    # three equally likely answers: a tone in bin 2, 5 or 8. Fitted to all three, L1 on log magnitudes
+    # sits at each bin's median (silence); spectral convergence keeps a third of the tone in each.
+    from jericho_cli.model.losses import masked_l1, spectral_convergence
+    floor, tone = 1e-4, 30.0
+    targets = []
+    for b in (2, 5, 8):
+        t = torch.full((1, 4, 10), floor)
+        t[..., b] = tone
+        targets.append(t.log())
+    mask = torch.ones(1, 4)
+    peaks = {}
+    for name, loss in (("l1", lambda p, t: masked_l1(p, t, mask)), ("sc", lambda p, t: spectral_convergence(p, t, mask))):
+        pred = torch.zeros(1, 4, 10, requires_grad=True)
+        opt = torch.optim.Adam([pred], lr=0.05)
+        for _ in range(600):
+            opt.zero_grad()
+            sum(loss(pred, t) for t in targets).backward()
+            opt.step()
+        peaks[name] = pred.detach().exp().max().item()
+    assert peaks["sc"] > 0.2 * tone and peaks["l1"] < 0.05 * tone, peaks
+    same = targets[0]
+    assert spectral_convergence(same, same, mask).item() < 1e-6

@@ -116,6 +116,17 @@ def test_synth_killed_with_sigkill_resumes_to_identical_bytes(tmp_path, cli):
     assert _files(out) == _files(tmp_path / "whole")  # no temp files either
 
 
+def test_shards_written_at_once_into_one_folder_equal_one_run(tmp_path, cli):
+    # the shards of a cluster array start together; none may clear another's temp files
+    args = ["synth", "--task", "mirror", "--split", "test_iid", "--n", 240, "--seed", 5, "--quiet"]
+    assert cli(*args, "--out", tmp_path / "whole").exit_code == 0
+    procs = [_jericho(*args, "--out", tmp_path / "sharded", "--shard", f"{k}/3") for k in (1, 2, 3)]
+    errors = [p.communicate()[1].decode() for p in procs]
+    assert all(p.returncode == 0 for p in procs), errors
+    strip = lambda files: {k: v for k, v in files.items() if not k.startswith(".")}  # noqa: E731
+    assert strip(_files(tmp_path / "sharded")) == strip(_files(tmp_path / "whole"))
+
+
 TRAIN = ["train", "--quiet", "--set", "model.name=cpu_small", "--set", "model.downsample=2",
          "--set", "train.batch_size=2", "--set", "train.val_n=2", "--set", "train.warmup=2",
          "--set", "data.mirror.iid_levels=[3,3]", "--set", "train.steps=24", "--set", "train.val_every=4"]
@@ -174,8 +185,17 @@ def test_decode_resumes_a_killed_run_with_identical_bytes(tmp_path, cli):
     for r in recs[:4]:
         (out / r["audio"]).write_bytes(whole[r["audio"]])
     (out / "manifest.partial.jsonl").write_text("\n".join(lines[:4]) + "\n" + lines[4][:20])
-    (out / "wav" / ".x.wav.abc.wav.tmp").write_bytes(b"")
+    stale, live = out / "wav" / ".x.wav.abc.wav.tmp", out / "wav" / ".y.wav.def.wav.tmp"
+    stale.write_bytes(b"")
+    os.utime(stale, (time.time() - 3600,) * 2)  # a killed writer's, an hour ago
+    live.write_bytes(b"")  # another writer's (it holds the folder's writers lock): not ours to delete
+    import fcntl
+    other = open(out / ".decode.json.lock", "a+")
+    fcntl.flock(other, fcntl.LOCK_SH)
     assert cli(*dec, "--out", out).exit_code == 0
+    assert not stale.exists() and live.exists()
+    other.close()
+    live.unlink()
     assert _files(out) == whole
     _one_line(cli(*dec[:-3], "--batch-size", 4, "--quiet", "--out", out), "batch_size 3 -> 4")
     assert _files(out) == whole

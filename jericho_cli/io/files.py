@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,14 +47,23 @@ def atomic_path(path: str | os.PathLike, suffix: str = ""):
         raise
 
 
-def remove_stale_temps(folder: str | os.PathLike) -> int:
-    """Delete temp files that killed writers left in `folder` (and its wav/ subfolder)."""
-    n = 0
+STALE_TEMP_S = 600  # a live writer's temp file is seconds old; one untouched this long was left by a kill
+
+
+def remove_stale_temps(folder: str | os.PathLike, min_age_s: float = STALE_TEMP_S) -> int:
+    """Delete temp files that killed writers left in `folder` (and its wav/ subfolder). Only old
+    ones: the shards of a parallel `synth --shard i/N` (or a recipe started twice) write into one
+    folder at once, and a newer temp may be another process's file being written."""
+    n, now = 0, time.time()
     for sub in (Path(folder), Path(folder) / "wav"):
         if sub.is_dir():
             for p in sub.glob(f".*{TMP_SUFFIX}"):
-                p.unlink(missing_ok=True)
-                n += 1
+                try:
+                    if now - p.stat().st_mtime >= min_age_s:
+                        p.unlink()
+                        n += 1
+                except FileNotFoundError:  # its writer renamed it meanwhile
+                    pass
     return n
 
 
@@ -160,9 +170,10 @@ def stamped_folder(path: str | os.PathLike, stamp_name: str, params: dict, *, ov
         for n in present:
             p = folder / n
             shutil.rmtree(p) if p.is_dir() else p.unlink()
-    fresh = not folder.exists() or not any(folder.iterdir())
+    lock_name = f".{stamp_name}.lock"
+    fresh = not folder.exists() or not any(p.name != lock_name for p in folder.iterdir())
     folder.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(folder)
+    lock = _writers_lock(folder / lock_name)
     write_json_atomic(stamp, params)
     try:
         yield folder
@@ -170,3 +181,21 @@ def stamped_folder(path: str | os.PathLike, stamp_name: str, params: dict, *, ov
         if fresh:
             shutil.rmtree(folder, ignore_errors=True)
         raise
+    finally:
+        lock.close()
+
+
+def _writers_lock(path: Path):
+    """A shared lock held by every process writing into the folder (the shards of `synth --shard i/N`
+    write into one folder at once). A process that finds no other writer clears every temp file a
+    killed one left; beside live writers it clears only old ones, never a file being written."""
+    import fcntl
+
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        remove_stale_temps(path.parent, min_age_s=0)
+    except OSError:
+        remove_stale_temps(path.parent)
+    fcntl.flock(f, fcntl.LOCK_SH)
+    return f

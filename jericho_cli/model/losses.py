@@ -1,4 +1,5 @@
-"""Training losses: spectral L1 on answer frames, multi-resolution STFT on the waveform, CTC."""
+"""Training losses: spectral L1 and spectral convergence on answer frames, multi-resolution STFT on the
+waveform, CTC."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
     averaged gradients equal one process's on the whole batch)."""
     diff = (pred - target).abs().mean(-1)
     return (diff * mask).sum() / (mask.sum() if count is None else count).clamp_min(1)
+
+
+def spectral_convergence(pred_log: torch.Tensor, target_log: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """||T - P|| / ||T|| over the valid frames' linear magnitudes (P = exp(pred_log)). L1 on log
+    magnitudes is median-seeking: where the model is unsure which tone comes (or exactly when), each
+    bin's median is silence, so the answer tone fades or splits in two. This squared term is
+    mean-seeking: the tone's energy stays, spread over the candidates, the likeliest loudest."""
+    m = mask.unsqueeze(-1).to(pred_log.dtype)
+    p, t = pred_log.float().clamp(max=10.0).exp(), target_log.float().exp()
+    return torch.sqrt((((t - p) * m) ** 2).sum()) / torch.sqrt(((t * m) ** 2).sum()).clamp_min(1e-6)
 
 
 def mr_stft(pred_wave: torch.Tensor, target_wave: torch.Tensor,

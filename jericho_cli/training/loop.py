@@ -50,6 +50,8 @@ def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
     bare = getattr(model, "module", model)
     pred = bare.answer_frames(out["log_mag"])
     parts = {"spec_l1": losses.masked_l1(pred, tgt, mask, distributed.mean_over_processes(mask.sum()))}
+    if weights.get("spec_sc", 0) > 0:
+        parts["spec_sc"] = losses.spectral_convergence(pred, tgt, mask)
     if weights.get("ctc", 0) > 0:
         parts["ctc"] = losses.ctc(out["ctc"], ans_steps, symbols)
     if weights.get("mrstft", 0) > 0:
@@ -77,7 +79,7 @@ def prepare_run_folder(out: str, resume: bool, overwrite: bool) -> Path:
         raise JerichoError(f"holds a training run{step}; use --resume to continue it or --overwrite to "
                            "start again", str(out_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out_dir)
+    remove_stale_temps(out_dir, min_age_s=0)  # the caller holds the folder lock: no other writer
     return out_dir
 
 
