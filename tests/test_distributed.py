@@ -13,7 +13,8 @@ import torch
 HERE = Path(__file__).parent
 # utterances of different lengths (3-6 symbols) and 2 frames per step: the cases where padding and
 # the loss's normalization could make a shard's gradient depend on its batch mates
-SETS = ["model.name=cpu_small", "model.downsample=2", "data.mirror.iid_levels=[3,6]", "train.warmup=5"]
+SETS = ["model.name=cpu_small", "model.downsample=2", "data.mirror.iid_levels=[3,6]", "train.warmup=5",
+        "train.loss.spec_sc=1.0"]
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
 
 

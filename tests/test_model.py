@@ -467,3 +467,29 @@ def test_spectral_convergence_keeps_an_unsure_tone_loud_where_log_l1_fades_it():
     assert peaks["sc"] > 0.2 * tone and peaks["l1"] < 0.05 * tone, peaks
     same = targets[0]
     assert spectral_convergence(same, same, mask).item() < 1e-6
+
+
+def test_spectral_convergence_split_over_processes_averages_to_the_whole_batch_gradient():
+    # what DDP does with two processes, each holding half the batch: average their gradients
+    from jericho_cli.model.losses import spectral_convergence
+    g = torch.Generator().manual_seed(0)
+    pred, tgt = torch.randn(4, 6, 10, generator=g), torch.randn(4, 6, 10, generator=g) * 2
+    mask = (torch.rand(4, 6, generator=g) > 0.3).float()
+    whole = pred.clone().requires_grad_()
+    spectral_convergence(whole, tgt, mask).backward()
+
+    def sums(rows):
+        p, t, m = pred[rows].exp(), tgt[rows].exp(), mask[rows].unsqueeze(-1)
+        return (((t - p) * m) ** 2).sum(), ((t * m) ** 2).sum()
+
+    halves = [slice(0, 2), slice(2, 4)]
+    err_all, ref_all = (sum(x) for x in zip(*map(sums, halves)))
+    exact, naive = torch.zeros_like(pred), torch.zeros_like(pred)
+    for rows in halves:
+        for grads, total in ((exact, iter([err_all, ref_all])), (naive, None)):
+            part = pred[rows].clone().requires_grad_()
+            reduce = (lambda x, it=total: next(it)) if total is not None else None
+            spectral_convergence(part, tgt[rows], mask[rows], reduce, 2).backward()
+            grads[rows] = part.grad / 2
+    assert torch.allclose(exact, whole.grad, rtol=1e-5, atol=1e-7)
+    assert not torch.allclose(naive, whole.grad, rtol=1e-2)  # each half on its own would not be

@@ -16,14 +16,24 @@ def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
     return (diff * mask).sum() / (mask.sum() if count is None else count).clamp_min(1)
 
 
-def spectral_convergence(pred_log: torch.Tensor, target_log: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def spectral_convergence(pred_log: torch.Tensor, target_log: torch.Tensor, mask: torch.Tensor,
+                         total=None, processes: int = 1) -> torch.Tensor:
     """||T - P|| / ||T|| over the valid frames' linear magnitudes (P = exp(pred_log)). L1 on log
     magnitudes is median-seeking: where the model is unsure which tone comes (or exactly when), each
     bin's median is silence, so the answer tone fades or splits in two. This squared term is
-    mean-seeking: the tone's energy stays, spread over the candidates, the likeliest loudest."""
-    m = mask.unsqueeze(-1).to(pred_log.dtype)
+    mean-seeking: the tone's energy stays, spread over the candidates, the likeliest loudest.
+
+    Data-parallel (`total` sums a tensor over the `processes`): the loss is the whole batch's. Its
+    gradient through this process's frames is d err / (2 ||T - P||_all ||T||_all); DDP averages the
+    processes' gradients, so each contributes its share times the process count."""
+    m = mask.unsqueeze(-1).to(torch.float32)
     p, t = pred_log.float().clamp(max=10.0).exp(), target_log.float().exp()
-    return torch.sqrt((((t - p) * m) ** 2).sum()) / torch.sqrt(((t * m) ** 2).sum()).clamp_min(1e-6)
+    err, ref = (((t - p) * m) ** 2).sum(), ((t * m) ** 2).sum()
+    if total is None:
+        return err.sqrt() / ref.sqrt().clamp_min(1e-6)
+    err_all, ref_all = total(err).sqrt().clamp_min(1e-6), total(ref).sqrt().clamp_min(1e-6)
+    share = processes * err / (2 * err_all * ref_all)
+    return share + (err_all / ref_all - share).detach()  # the value logged: the whole batch's
 
 
 def mr_stft(pred_wave: torch.Tensor, target_wave: torch.Tensor,

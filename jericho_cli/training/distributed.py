@@ -28,6 +28,14 @@ def wrap(model: torch.nn.Module) -> torch.nn.Module:
     return torch.nn.parallel.DistributedDataParallel(model) if world()[0] > 1 else model
 
 
+def sum_over_processes(x: torch.Tensor) -> torch.Tensor:
+    """x (detached) summed over the processes of a running process group (x itself in a plain process)."""
+    x = x.detach().clone()
+    if dist.is_initialized():
+        dist.all_reduce(x)
+    return x
+
+
 def mean_over_processes(x: torch.Tensor) -> torch.Tensor:
     """x averaged over the processes of a running process group (x itself in a plain process)."""
     if not dist.is_initialized():

@@ -51,7 +51,9 @@ def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
     pred = bare.answer_frames(out["log_mag"])
     parts = {"spec_l1": losses.masked_l1(pred, tgt, mask, distributed.mean_over_processes(mask.sum()))}
     if weights.get("spec_sc", 0) > 0:
-        parts["spec_sc"] = losses.spectral_convergence(pred, tgt, mask)
+        many = distributed.world()[0] > 1
+        parts["spec_sc"] = losses.spectral_convergence(pred, tgt, mask, distributed.sum_over_processes if many else None,
+                                                       distributed.world()[0])
     if weights.get("ctc", 0) > 0:
         parts["ctc"] = losses.ctc(out["ctc"], ans_steps, symbols)
     if weights.get("mrstft", 0) > 0:
