@@ -48,11 +48,12 @@ results: install
 	  $(wildcard outputs/analysis_*/probe_*/summary.json outputs/analysis_*/prune/*/summary.json)
 	for t in mirror bracket mod multitask; do \
 	  jericho report --book --update recipes/$$t/RESULTS.md outputs/$${t}_cpu*/score_*/summary.json || exit 1; done
-	# the page: the task recipes' 3-seed runs (and the robust Mirror runs for the SNR plot), the examples
+	# the page: the task recipes' 3-seed runs (and the robust runs of each task for the SNR plot), the examples
 	jericho report --html outputs/report --by none --examples examples/audio/index.jsonl \
 	  outputs/mirror_cpu_seed[0-9]/score_*/summary.json outputs/bracket_cpu_seed[0-9]/score_*/summary.json \
 	  outputs/mod_cpu_seed[0-9]/score_*/summary.json outputs/mirror_cpu_robust_seed*/score_*/summary.json \
-	  outputs/mirror_cpu_robust_sc_seed*/score_*/summary.json
+	  outputs/mirror_cpu_robust_sc_seed*/score_*/summary.json outputs/bracket_cpu_robust_sc_seed*/score_*/summary.json \
+	  outputs/mod_cpu_robust_sc_seed*/score_*/summary.json
 
 # ---- real file targets over the Mirror recipe's stages (`make -j2 recipes/mirror/exp/mirror_cpu_seed0/RESULTS.md`);
 # the commands live in the recipe (recipes/utils/recipe.sh), the Makefile only says what depends on what

@@ -13,6 +13,7 @@ import numpy as np  # noqa: E402
 from ..io.audio import read_wav  # noqa: E402
 from ..io.files import atomic_path  # noqa: E402
 from ..io.manifest import read_manifest, resolve  # noqa: E402
+from .book import SEED  # noqa: E402
 
 
 def plot_accuracy_vs_length(summaries: dict[str, dict], path: Path) -> None:
@@ -35,22 +36,30 @@ def plot_accuracy_vs_length(summaries: dict[str, dict], path: Path) -> None:
 
 
 def plot_accuracy_vs_snr(summaries: dict[str, dict], path: Path) -> bool:
-    """Exact match vs the SNR of the test audio (breakdown `by_snr_db`), one line per run and task;
-    False (no file) when no summary holds noisy sets."""
-    points: dict = {}
+    """Exact match vs the SNR of the test audio (breakdown `by_snr_db`), one line per run and task:
+    the mean over the run's training seeds (folders `<run>_seed<N>`) with ± sd bars; False (no
+    file) when no summary holds noisy sets."""
+    points: dict = {}  # (run, task) -> snr -> seed -> exact match (%)
     for name, s in summaries.items():
-        run = name.split("/")[0]
+        folder = name.split("/")[0]
+        m = SEED.match(folder)
+        run, seed = (m["run"], int(m["seed"])) if m else (folder, None)
         for key, g in s["groups"].items():
             for snr, b in g.get("by_snr_db", {}).items():
-                points.setdefault((run, key.split("/")[0]), {})[float(snr)] = 100 * b["exact_match"]
+                per_seed = points.setdefault((run, key.split("/")[0]), {}).setdefault(float(snr), {})
+                per_seed[seed] = 100 * b["exact_match"]
     if not points:
         return False
     fig, ax = plt.subplots(figsize=(7, 4))
-    for (run, task), xy in sorted(points.items()):
-        xs = sorted(xy, reverse=True)
-        ax.plot(xs, [xy[x] for x in xs], marker="o", label=f"{run} {task}")
+    for (run, task), by_snr in sorted(points.items()):
+        xs = sorted(by_snr, reverse=True)
+        vals = [list(by_snr[x].values()) for x in xs]
+        n = max(len(v) for v in vals)
+        sd = [float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for v in vals]
+        ax.errorbar(xs, [float(np.mean(v)) for v in vals], yerr=sd, marker="o", capsize=3,
+                    label=f"{run} {task}" + (f" ({n} seeds)" if n > 1 else ""))
     ax.set_xlabel("SNR of the input audio (dB)")
-    ax.set_ylabel("exact match (%)")
+    ax.set_ylabel("exact match (%, mean ± sd over seeds)")
     ax.set_ylim(-2, 102)
     ax.invert_xaxis()
     ax.grid(alpha=0.3)
