@@ -9,8 +9,8 @@ compare the input projection seeing one step (context 0) with it seeing the step
 (context 1, the audio model's `model.context`), with training lengths rising 1 -> 10 over the first
 1200 steps (a length curriculum) or drawn from 1-10 from the start; lengths are then in bits, not steps.
 
-    python benchmarks/parity_tokens.py [--steps 1000] [--seeds "0 1 2 3"] > outputs/parity_tokens.md
-    python benchmarks/parity_tokens.py --repeat --steps 2000 > outputs/parity_tokens_repeat.md
+    python benchmarks/parity_tokens.py --seeds "0 1 2 3 4 5" > outputs/parity_tokens.md
+    python benchmarks/parity_tokens.py --repeat --steps 2000 --seeds "0 1 2 3 4 5" > outputs/parity_tokens_repeat.md
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import torch.nn as nn
 from jericho_cli.model.ssd import Mamba2Layer
 
 TEST_LENGTHS = (10, 20, 40, 100)
+BEST_AT = 40  # "best of N" is the seed best at this test length (4x), as Grazzi et al. pick
 SILENCE = 2  # the gap token of --repeat
 
 
@@ -90,7 +91,7 @@ def main():
     n_test = 200 if a.repeat else 1000
     print(f"# Parity on tokens{' lasting 3-6 steps' if a.repeat else ''}: our SSD layer, [0, 1] vs [-1, 1]\n\n"
           f"{a.steps} steps x 64, lengths {'1-10 bits' if a.repeat else '2-10'}; accuracy on "
-          f"{n_test} fresh strings per length (chance 50%); best of N = the seed best at length 40; "
+          f"{n_test} fresh strings per length (chance 50%); best of N = the seed best at length {BEST_AT}; "
           f"torch {torch.__version__}, threads {torch.get_num_threads()}.\n")
     print("| eigenvalues | context | length curriculum | seed | "
           + " | ".join(f"length {n}" for n in TEST_LENGTHS) + " | s |")
@@ -104,7 +105,7 @@ def main():
             accs.append(r)
             print(f"| {name} | {s} | " + " | ".join(f"{100 * r[n]:.1f}" for n in TEST_LENGTHS)
                   + f" | {time.time() - t:.0f} |", flush=True)
-        best = max(accs, key=lambda r: r[40])
+        best = max(accs, key=lambda r: r[BEST_AT])
         print(f"| {name} | mean / best of {len(seeds)} | "
               + " | ".join(f"{100 * statistics.mean(r[n] for r in accs):.1f} / {100 * best[n]:.1f}"
                            for n in TEST_LENGTHS) + " | |")
