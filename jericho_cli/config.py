@@ -88,6 +88,20 @@ def task_weights(v):
     return None if ok and sum(v.values()) > 0 else "weights must be non-negative numbers with a positive sum"
 
 
+def level_weights(v):
+    bad = [t for t in v if t not in TASKS]
+    if bad:
+        return f"names unknown task {bad[0]!r}"
+    for w in v.values():
+        if not isinstance(w, dict) or not w:
+            return "must map each task to {level: weight}"
+        if not all(isinstance(lv, int) and not isinstance(lv, bool) for lv in w):
+            return "levels must be integers"
+        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in w.values()):
+            return "weights must be non-negative numbers"
+    return None
+
+
 def range_pair(v):
     ok = len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
     return None if ok and v[0] <= v[1] else "must be [low, high], two numbers with low <= high"
@@ -194,6 +208,9 @@ TRAIN = {
                 kind=(str, list), check=task_spec),
     "mix": Opt(None, "{task: weight} base proportions of the subject selector; null = equal", kind=dict,
                nullable=True, check=task_weights),
+    "level_mix": Opt(None, "{task: {level: weight}} tilts the training level draw (unnamed levels 1); "
+                     "null = every level equally likely. Validation and test sets keep their own mix",
+                     kind=dict, nullable=True, check=level_weights),
     "adaptive": Opt(False, "subject selector: lagging tasks get more batches"),
     "control": Opt(None, "shuffled_answers: negative control, each input paired with another's answer",
                    kind=str, nullable=True, choices=("shuffled_answers",)),

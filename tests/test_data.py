@@ -79,6 +79,18 @@ def test_mod_remainders_are_balanced(steps):
            for _ in range(1000)]
     assert 400 < sum(r >= 10 for r in two) < 600
 
+def test_level_mix_tilts_only_the_level_draw():
+    """train.level_mix: Mod two-digit dividends 4 to 1; without weights the draws are unchanged."""
+    cfg = DATA_DEFAULTS
+    digits = [len(str(pools.draw("mod", "train", i, 0, cfg, level_weights={1: 1, 2: 4, 3: 0}).meta["operands"][0]))
+              for i in range(600)]
+    assert digits.count(3) == 0 and 0.72 < digits.count(2) / len(digits) < 0.88  # 0.8 expected
+    plain = [pools.draw("mod", "train", i, 0, cfg) for i in range(50)]
+    assert plain == [pools.draw("mod", "train", i, 0, cfg, level_weights=None) for i in range(50)]
+    assert all(pools.in_pool(pools.draw("mod", "train", i, 0, cfg, level_weights={2: 9}).input, "train", cfg["pools"])
+               for i in range(50))
+
+
 def test_mirror_variants_and_ood_symbols():
     rng = np.random.default_rng(2)
     for variant, f in [("copy", lambda s: s), ("repeat", lambda s: s + s), ("reverse", lambda s: s[::-1])]:

@@ -263,6 +263,8 @@ TRAIN_SETS = {  # --set override -> the words the one-line error must contain
     "train.device=tpu": "train.device must be auto, cpu, cuda",
     "train.task=chess": "unknown task 'chess'",
     "train.mix={chess: 1}": "names unknown task 'chess'",
+    "train.level_mix={mod: {2: -1}}": "weights must be non-negative",
+    "train.level_mix={mod: 4}": "must map each task to {level: weight}",
     "train.control=bogus": "not one of shuffled_answers",
     "train.loss.ctc=-1": "train.loss.ctc must be >= 0",
     "train.stop_at=0": "train.stop_at must be >= 1",

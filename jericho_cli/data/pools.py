@@ -125,8 +125,10 @@ def check_task_split(task: str, split: str) -> None:
 
 
 def draw(task: str, split: str, index: int, seed: int, cfg: dict, max_level: int | None = None,
-         rng: np.random.Generator | None = None) -> tasks.Example:
-    """The `index`-th example of a split: a level, then rejection sampling into the split's pool."""
+         rng: np.random.Generator | None = None, level_weights: dict | None = None) -> tasks.Example:
+    """The `index`-th example of a split: a level, then rejection sampling into the split's pool.
+    `level_weights` ({level: weight}, unnamed levels 1) tilts the level draw (train.level_mix);
+    without it every level is equally likely, and the draws are what they always were."""
     check_task_split(task, split)
     rng = rng if rng is not None else example_rng(seed, task, split, index)
     levels = split_levels(task, split, cfg)
@@ -137,8 +139,12 @@ def draw(task: str, split: str, index: int, seed: int, cfg: dict, max_level: int
         klass = "valid" if rng.random() < 0.5 else "invalid"
         pools = tuple(sorted(cfg["pools"].items()))
         levels = [lv for lv in levels if _bracket_classes(lv + lv % 2, split, pools) == {"V", "X"}] or levels
+    p = None
+    if level_weights:
+        w = np.array([float(level_weights.get(lv, 1.0)) for lv in levels])
+        p = w / w.sum() if w.sum() > 0 else None
     for _ in range(100):
-        level = levels[int(rng.integers(len(levels)))]
+        level = levels[int(rng.integers(len(levels)) if p is None else rng.choice(len(levels), p=p))]
         for _ in range(100):
             ex = _generate(rng, task, split, level, cfg, klass)
             if in_pool(ex.input, split, cfg["pools"]):

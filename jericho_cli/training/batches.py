@@ -65,9 +65,10 @@ class Batches:
                 out.append(TrainExample(read_wav(resolve(r), self.cb.sample_rate),
                                         read_wav(resolve(r, "target_audio"), self.cb.sample_rate), r["target"]))
             return out
+        weights = (self.t["level_mix"] or {}).get(task)
         for j in range(bs):
             index = (step * bs + j) * max(1, int(os.environ.get("WORLD_SIZE", 1))) + rank
-            ex = pools.draw(task, "train", index, seed, self.cfg["data"], max_level=max_level)
+            ex = pools.draw(task, "train", index, seed, self.cfg["data"], max_level=max_level, level_weights=weights)
             rng = pools.example_rng(seed, task, "train/audio", index)
             target = ex.target
             if self.t["control"] == "shuffled_answers":  # the answer of an unrelated example
