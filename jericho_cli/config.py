@@ -80,24 +80,31 @@ def task_spec(v):
     return None
 
 
-def task_weights(v):
+def _is_weight(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0
+
+
+def _unknown_task(v):
     bad = [t for t in v if t not in TASKS]
-    if bad:
-        return f"names unknown task {bad[0]!r}"
-    ok = all(isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0 for w in v.values())
+    return f"names unknown task {bad[0]!r}" if bad else None
+
+
+def task_weights(v):
+    if err := _unknown_task(v):
+        return err
+    ok = all(_is_weight(w) for w in v.values())
     return None if ok and sum(v.values()) > 0 else "weights must be non-negative numbers with a positive sum"
 
 
 def level_weights(v):
-    bad = [t for t in v if t not in TASKS]
-    if bad:
-        return f"names unknown task {bad[0]!r}"
+    if err := _unknown_task(v):
+        return err
     for w in v.values():
         if not isinstance(w, dict) or not w:
             return "must map each task to {level: weight}"
         if not all(isinstance(lv, int) and not isinstance(lv, bool) for lv in w):
             return "levels must be integers"
-        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0 for x in w.values()):
+        if not all(_is_weight(x) for x in w.values()):
             return "weights must be non-negative numbers"
     return None
 
