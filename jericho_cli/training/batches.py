@@ -12,6 +12,7 @@ import torch
 from ..data import pools
 from ..data.codebook import Codebook
 from ..data.render import Variation, render
+from ..errors import JerichoError
 from ..inference import pad_batch
 from ..io.audio import read_wav
 from ..io.manifest import read_manifest, resolve
@@ -40,6 +41,22 @@ def task_list(t: dict) -> list[str]:
     return [t["task"]] if isinstance(t["task"], str) else list(t["task"])
 
 
+def check_level_mix(t: dict, data: dict) -> None:
+    """train.level_mix names only trained tasks and their training levels, and leaves each task a
+    level to draw: a typo would otherwise tilt nothing, and all-zero weights draw evenly."""
+    trained = task_list(t)
+    for task, weights in (t["level_mix"] or {}).items():
+        if task not in trained:
+            raise JerichoError(f"train.level_mix names task {task!r}, which this run does not train "
+                               f"(train.task: {', '.join(trained)})")
+        levels = pools.split_levels(task, "train", data)
+        if bad := [lv for lv in weights if lv not in levels]:
+            raise JerichoError(f"train.level_mix: {task} level {bad[0]} is not a training level "
+                               f"({levels[0]}-{levels[-1]})")
+        if not any(float(weights.get(lv, 1.0)) > 0 for lv in levels):
+            raise JerichoError(f"train.level_mix gives every {task} training level weight 0")
+
+
 class Batches:
     """Training batches: batch `step` is a pure function of (seed, step), so resume is exact."""
 
@@ -47,6 +64,7 @@ class Batches:
         self.cfg, self.cb, self.t = cfg, cb, cfg["train"]
         self.variation = training_variation(self.t)
         self.records = None
+        check_level_mix(self.t, cfg["data"])
         if self.t["manifest"]:  # every file read once now, not first at the step that draws it
             self.records = read_manifest(self.t["manifest"], required=("id", "audio", "target_audio", "target"))
             for r in self.records:
