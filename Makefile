@@ -53,7 +53,8 @@ results: install
 	  outputs/mirror_cpu_seed[0-9]/score_*/summary.json outputs/bracket_cpu_seed[0-9]/score_*/summary.json \
 	  outputs/mod_cpu_seed[0-9]/score_*/summary.json outputs/mirror_cpu_robust_seed*/score_*/summary.json \
 	  outputs/mirror_cpu_robust_sc_seed*/score_*/summary.json outputs/bracket_cpu_robust_sc_seed*/score_*/summary.json \
-	  outputs/mod_cpu_robust_sc_seed*/score_*/summary.json outputs/mod_cpu_robust_sc_6k_seed*/score_*/summary.json
+	  outputs/mod_cpu_robust_sc_seed*/score_*/summary.json outputs/mod_cpu_robust_sc_6k_seed*/score_*/summary.json \
+	  outputs/mod_cpu_robust_sc_6k_mix_seed*/score_*/summary.json
 
 # ---- real file targets over the Mirror recipe's stages (`make -j2 recipes/mirror/exp/mirror_cpu_seed0/RESULTS.md`);
 # the commands live in the recipe (recipes/utils/recipe.sh), the Makefile only says what depends on what
