@@ -232,6 +232,9 @@ TRAIN = {
     "tensorboard": Opt(True, "TensorBoard event files in <out>/tb when the tensorboard package is installed"),
     "val_n": Opt(64, "validation utterances per task (scored from decoded audio)", check=at_least(1)),
     "manifest": Opt(None, "train on this manifest's wavs instead of on-the-fly data", kind=str, nullable=True),
+    "init": Opt(None, "start from this checkpoint's model weights (fine-tuning: same model and codebook; "
+                      "fresh optimizer and schedule); a resumed run continues from its own last.pt",
+                kind=str, nullable=True),
     "snr_db": Opt(None, "white noise at this SNR on training inputs; null = clean", kind=float, nullable=True),
     "device": Opt("auto", "auto | cpu | cuda | cuda:N", check=device_name),
     "amp": Opt(True, "bf16 autocast on CUDA"),

@@ -274,6 +274,7 @@ TRAIN_SETS = {  # --set override -> the words the one-line error must contain
     "train.amp=maybe": "train.amp must be true/false",
     "train.curriculum=5": "must be a mapping",
     "train.manifest=/no/such/manifest.jsonl": "manifest not found",
+    "train.init=/no/such/model.pt": "checkpoint not found",
     "bad": "--set expects key.path=value",
     "train..lr=1": "--set expects key.path=value",
 }
@@ -369,6 +370,8 @@ for kind, needle in CKPT_DAMAGE.items():
 for i, (s, needle) in enumerate(TRAIN_SETS.items()):
     _add(f"train-set-{i:02d}-{s.split('=')[0]}", lambda w, d, s=s: ["train", "--out", d / "out", "--quiet",
                                                                    "--set", s], needle)
+_add("train-init-other-model", lambda w, d: [  # the world's checkpoint is cpu_small, the default model is not
+    "train", "--out", d / "out", "--quiet", "--set", f"train.init={w.ckpt}"], "train.init: not this run's model")
 for i, (text, needle) in enumerate(CONFIG_FILES.items()):
     _add(f"train-config-{i}", lambda w, d, t=text: ["train", "--out", d / "out", "--config", _cfg(d, t)], needle)
     _add(f"synth-config-{i}", lambda w, d, t=text: [

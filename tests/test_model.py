@@ -177,6 +177,26 @@ def test_resume_continues_from_the_saved_step_with_identical_results(tmp_path, c
         torch.testing.assert_close(a["model"][k], b["model"][k], rtol=1e-4, atol=1e-5)
 
 
+def test_train_init_starts_from_another_runs_weights_and_resume_keeps_its_own(tmp_path, cli):
+    """train.init (fine-tuning): the run starts from the given weights, not from its seed's; a resumed
+    run continues from its own last.pt whatever train.init says then."""
+    base = ["train", "--quiet", *TINY, "--set", "train.val_every=1"]
+    weights = lambda d, f="last.pt": torch.load(tmp_path / d / f, weights_only=True)["model"]  # noqa: E731
+    assert cli(*base, "--set", "train.steps=3", "--out", tmp_path / "a").exit_code == 0
+    still = [*base, "--set", "train.steps=2", "--set", "train.lr=1e-12", "--set", "train.seed=5"]  # weights stay put
+    assert cli(*still, "--out", tmp_path / "fresh").exit_code == 0
+    res = cli(*still, "--set", f"train.init={tmp_path / 'a' / 'best.pt'}", "--set", "train.stop_at=1",
+              "--out", tmp_path / "b")
+    assert res.exit_code == 0, res.output
+    res = cli(*still, "--set", f"train.init={tmp_path / 'fresh' / 'best.pt'}", "--resume", "--out", tmp_path / "b")
+    assert res.exit_code == 0, res.output
+    a, b, fresh = weights("a", "best.pt"), weights("b"), weights("fresh")
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(b[k], a[k], rtol=0, atol=1e-6)
+    assert any(not torch.allclose(fresh[k], a[k]) for k in a)
+
+
 def test_decode_writes_wavs_the_scorer_reads(tmp_path, cli):
     assert cli("train", "--out", tmp_path / "exp", "--quiet", *TINY, "--set", "train.steps=2",
                "--set", "train.val_every=2").exit_code == 0

@@ -41,7 +41,8 @@ from .validate import Validator
 
 RUN_FILES = ("best.pt", "last.pt", "config.yaml", "run.json", "log", "tb")
 LOCK_FILE = ".train.lock"  # flock'ed while a run trains in the folder
-IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"), ("train", "tensorboard"))  # may change between runs
+IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"), ("train", "tensorboard"),  # may change between runs
+                     ("train", "init"))  # a resumed run starts from its own last.pt
 
 
 def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
@@ -137,6 +138,21 @@ def load_checkpoint_if_available(out_dir: Path, cfg: dict, cb: Codebook, model, 
         write_text_atomic(metrics, "".join(r + "\n" for r in rows))
     log.info(f"resumed from {last} at step {state['step']}")
     return state
+
+
+def init_weights(path: str, model, cb: Codebook) -> dict:
+    """train.init: another run's model weights (ESPnet's --init_param, icefall's fine-tuning), checked
+    before the run folder is touched: same codebook, and every parameter present with its shape."""
+    ck = checkpoint.load(path)
+    if ck["codebook"] != cb.to_dict():
+        raise JerichoError("train.init: was trained with another codebook", path)
+    own, theirs = model.state_dict(), ck["model"]
+    diff = ([f"{k} missing" for k in own if k not in theirs] + [f"{k} not in this model" for k in theirs if k not in own]
+            + [f"{k} is {tuple(theirs[k].shape)}, this model's {tuple(v.shape)}"
+               for k, v in own.items() if k in theirs and theirs[k].shape != v.shape])
+    if diff:
+        raise JerichoError(f"train.init: not this run's model ({diff[0]}; {len(diff)} differences)", path)
+    return theirs
 
 
 def _row_step(line: str) -> float:
@@ -246,6 +262,8 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
     if t["mix"] and set(t["mix"]) != set(tasks):
         raise JerichoError(f"train.mix names {sorted(t['mix'])}, train.task is {tasks}")
     batches = Batches(cfg, cb)  # checks a training manifest before the run folder is touched
+    if t["init"]:  # last.pt, when a resumed run has one, replaces these in _run
+        model.load_state_dict(init_weights(t["init"], model, cb))
     device = distributed.setup(device)  # under torchrun: join the group; rank 0 owns the run folder
     rank = distributed.world()[1]
     out_dir, lock = check_out_path(out), None
