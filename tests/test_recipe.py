@@ -47,6 +47,10 @@ def test_stages_0_to_4_end_to_end(tmp_path):
     assert (exp / "run.json").exists() and "| mirror" in (exp / "RESULTS.md").read_text()
     assert "## Main results" in (tmp_path / "exp_RESULTS.md").read_text()
     assert _recipe(*args, "--stage", 2).returncode == 0  # a rerun keeps what is done
+    ft = _recipe(*args[:2], "--exp", tmp_path / "ft", *args[4:], "--stage", 1, "--stop-stage", 1,
+                 "--init", f"{tmp_path}/exp_seedJOB/best.pt")  # --init: seed N fine-tuned from seed N
+    assert ft.returncode == 0, ft.stderr[-2000:]
+    assert f"init: {tmp_path}/exp_seed0/best.pt" in (tmp_path / "ft_seed0" / "config.yaml").read_text()
     res = _recipe(*args, "--stage", 8, "--stop-stage", 8, "--snrs", 10)
     assert res.returncode == 0, res.stderr[-2000:]
     book = (tmp_path / "exp_RESULTS.md").read_text()

@@ -27,6 +27,7 @@ stage=0
 stop_stage=2
 nj=2
 device=auto
+init=            # fine-tune from another run, JOB for the seed: --init exp/reverse_string_3k_sc_abl_eig11_seedJOB/best.pt
 # ---- end of options ----
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (state_tracking/run.sh) $*" >&2; }
@@ -65,7 +66,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
     log "Stage 1: $t, $v, seeds $seeds"
     ../utils/recipe.sh --task "$t" --stage 0 --stop-stage 3 --conf "exp/conf/${t}${tag}_$v.yaml" \
       --exp "exp/${t}${tag}_abl_$v" --seeds "$seeds" --sets "$t/test_iid $t/test_ood_length $t/test_ood_4x" --data "data/$t" \
-      --n-test "$n_test" --nj "$nj" --device "$device"
+      --n-test "$n_test" --nj "$nj" --device "$device" --init "$init"
   done; done
 fi
 

@@ -21,6 +21,7 @@ n_test=200       # utterances per test set
 seed=7           # seed of the test sets
 nj=2             # parallel jobs for synth and score
 device=auto      # auto | cpu | cuda
+init=            # train.init for stage 1, JOB standing for the seed: exp/other_seedJOB/best.pt fine-tunes seed N from seed N
 controls="phase_scramble silence noise"  # stage 5: altered inputs, same answers
 ablations=all    # stage 7: names of conf/ablation/<name>.yaml, or all of them (base is always trained)
 snrs="20 10 5 0" # stage 8: SNRs (dB) of the noisy test sets
@@ -84,7 +85,7 @@ fi
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   log "Stage 1: train ${exp}_seed<N> for seeds $seeds on $conf (on-the-fly data; each resumes from its last.pt)"
-  train_seeds "$exp" "$conf"
+  train_seeds "$exp" "$conf" ${init:+--set "train.init=$init"}
 fi
 
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
