@@ -179,7 +179,8 @@ def test_resume_continues_from_the_saved_step_with_identical_results(tmp_path, c
 
 def test_train_init_starts_from_another_runs_weights_and_resume_keeps_its_own(tmp_path, cli):
     """train.init (fine-tuning): the run starts from the given weights, not from its seed's; a resumed
-    run continues from its own last.pt whatever train.init says then."""
+    run continues from its own last.pt whatever train.init says then, and does not read it (the init
+    checkpoint may be gone by then)."""
     base = ["train", "--quiet", *TINY, "--set", "train.val_every=1"]
     weights = lambda d, f="last.pt": torch.load(tmp_path / d / f, weights_only=True)["model"]  # noqa: E731
     assert cli(*base, "--set", "train.steps=3", "--out", tmp_path / "a").exit_code == 0
@@ -188,7 +189,7 @@ def test_train_init_starts_from_another_runs_weights_and_resume_keeps_its_own(tm
     res = cli(*still, "--set", f"train.init={tmp_path / 'a' / 'best.pt'}", "--set", "train.stop_at=1",
               "--out", tmp_path / "b")
     assert res.exit_code == 0, res.output
-    res = cli(*still, "--set", f"train.init={tmp_path / 'fresh' / 'best.pt'}", "--resume", "--out", tmp_path / "b")
+    res = cli(*still, "--set", f"train.init={tmp_path / 'deleted.pt'}", "--resume", "--out", tmp_path / "b")
     assert res.exit_code == 0, res.output
     a, b, fresh = weights("a", "best.pt"), weights("b"), weights("fresh")
     assert a.keys() == b.keys()

@@ -262,11 +262,12 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
     if t["mix"] and set(t["mix"]) != set(tasks):
         raise JerichoError(f"train.mix names {sorted(t['mix'])}, train.task is {tasks}")
     batches = Batches(cfg, cb)  # checks a training manifest before the run folder is touched
-    if t["init"]:  # last.pt, when a resumed run has one, replaces these in _run
+    out_dir, lock = check_out_path(out), None
+    continues = resume and not overwrite and (out_dir / "last.pt").exists()
+    if t["init"] and not continues:  # a resumed run continues from its own last.pt: init is not read
         model.load_state_dict(init_weights(t["init"], model, cb))
     device = distributed.setup(device)  # under torchrun: join the group; rank 0 owns the run folder
     rank = distributed.world()[1]
-    out_dir, lock = check_out_path(out), None
     if rank == 0:
         had_lock_file = (out_dir / LOCK_FILE).exists()
         lock = lock_run_folder(out_dir)
