@@ -93,6 +93,10 @@ def test_hidden_variables_are_timed_by_tone_ends():
     assert v["depth"].tolist() == [0, 1, 1, 1, 2, 2, 2, 1, 1, 1] and v["parity"][-1] == 1
     m = variables("mod", list("17%5"), np.array([0, 2, 3, 4]))
     assert np.isnan(m["remainder"][0]) and m["remainder"][1:].tolist() == [17, 17, 2]
+    p = variables("parity_check", list("1101"), np.array([0, 1, 2, 3, 4]))
+    assert p["ones_parity"].tolist() == [0, 1, 0, 0, 1]
+    e = variables("even_pairs", list("0110"), np.array([0, 1, 2, 3, 4]))
+    assert np.isnan(e["ends_differ"][0]) and e["ends_differ"][1:].tolist() == [0, 1, 1, 0]
 
 
 def test_stats_kmeans_finds_planted_centres_and_pca_keeps_the_main_axis():

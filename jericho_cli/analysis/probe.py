@@ -74,7 +74,7 @@ def step_seconds(model) -> float:
 def state_norms(model, cb, ck, task: str, lengths, n: int, seed: int, batch_size: int, quiet: bool):
     """Random inputs from the task's own symbols at each length, rendered with the default jitter."""
     alphabet = {"mirror": ck["config"]["data"]["mirror"]["train_symbols"], "bracket": "()",
-                "mod": "0123456789%"}[task]  # what its training inputs are made of
+                "mod": "0123456789%", "parity_check": "01", "even_pairs": "01"}[task]  # its inputs' symbols
     rows = []
     for L in lengths:
         waves = []

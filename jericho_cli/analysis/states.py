@@ -108,10 +108,15 @@ VARIABLES = {
     "remainder": ("class", lambda pre, full: _running_remainder(pre)),
     "first_symbol": ("symbol", lambda pre, full: pre[0] if pre else np.nan),
     "last_symbol": ("symbol", lambda pre, full: pre[-1] if pre else np.nan),
+    # the answers of parity_check and even_pairs for the input heard so far (what the state must carry)
+    "ones_parity": ("class", lambda pre, full: float(pre.count("1") % 2)),
+    "ends_differ": ("class", lambda pre, full: float(pre[0] != pre[-1]) if pre else np.nan),
 }
 TASK_VARIABLES = {"mirror": ["count", "parity", "first_symbol", "last_symbol", "position"],
                   "bracket": ["count", "parity", "depth", "position"],
-                  "mod": ["count", "parity", "remainder", "last_symbol", "position"]}
+                  "mod": ["count", "parity", "remainder", "last_symbol", "position"],
+                  "parity_check": ["count", "ones_parity", "last_symbol", "position"],
+                  "even_pairs": ["count", "ends_differ", "first_symbol", "last_symbol", "position"]}
 
 
 def variables(task: str, symbols: list[str], counts: np.ndarray) -> dict[str, np.ndarray]:
