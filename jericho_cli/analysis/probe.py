@@ -73,12 +73,12 @@ def step_seconds(model) -> float:
 # ------------------------------------------------------------------------------ state norms
 def state_norms(model, cb, ck, task: str, lengths, n: int, seed: int, batch_size: int, quiet: bool):
     """Random inputs from the task's own symbols at each length, rendered with the default jitter."""
-    alphabets = {"mirror": lambda: ck["config"]["data"]["mirror"]["train_symbols"], "bracket": lambda: "()",
-                 "mod": lambda: "0123456789%", "parity_check": lambda: "01", "even_pairs": lambda: "01"}
-    if task not in alphabets:  # what its training inputs are made of
+    alphabets = {"mirror": ck["config"]["data"]["mirror"]["train_symbols"], "bracket": "()",
+                 "mod": "0123456789%", "parity_check": "01", "even_pairs": "01"}  # its training inputs' symbols
+    if task not in alphabets:
         raise JerichoError(f"state-norms: the checkpoint's task {task!r} has no input alphabet here "
                            f"({', '.join(alphabets)})")
-    alphabet = alphabets[task]()
+    alphabet = alphabets[task]
     rows = []
     for L in lengths:
         waves = []
