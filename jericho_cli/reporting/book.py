@@ -103,9 +103,10 @@ def _classify(path: Path) -> tuple[str, str, str, str]:
 
 
 def _mean_sd(values: list[float]) -> str:
-    """'x' for one value; 'mean ± sd' (sample sd) over seeds."""
-    if len(values) == 1:
-        return _pct(values[0])
+    """'mean ± sd' (sample sd) over three or more seeds; below three, each seed's value ('x, y'):
+    a spread over two seeds is not a figure (the brief: a trained model's figure needs 3 seeds)."""
+    if len(values) < 3:
+        return ", ".join(_pct(v) for v in values)
     return f"{_pct(statistics.mean(values))} ± {_pct(statistics.stdev(values))}"
 
 
