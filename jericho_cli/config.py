@@ -176,6 +176,9 @@ MODEL = {
     "positions": Opt("restart", "rotary positions of attention: restart (input and answer slot each count from "
                      "0), continue (one count), none (order only from the SSD layers and causality)",
                      choices=("restart", "continue", "none")),
+    "positions_stretch": Opt(1.0, "training only: each sequence's rotary positions are scaled by a factor drawn "
+                             "from [1, this], so attention meets in training the distances of longer inputs "
+                             "(1 = off; evaluation never stretches)", kind=(int, float), check=at_least(1)),
     "attn_window": Opt(None, "attention window in model steps; null = full causal", kind=int, nullable=True,
                        check=at_least(1)),
     "copy_head": Opt(False, "answer frames may copy the input's own STFT frames by attention (unseen symbols)"),

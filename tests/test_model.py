@@ -274,6 +274,26 @@ def test_position_schemes_run_and_differ(positions):
     assert same == (positions == "restart")
 
 
+@pytest.mark.parametrize("copy_head", [False, True])
+def test_position_stretch_acts_in_training_only(copy_head):
+    """model.positions_stretch scales rotary positions while training (a fresh draw per sequence) and
+    never in evaluation, where the model is the unstretched one with the same weights."""
+    torch.manual_seed(0)
+    cfg = {"name": "cpu_small", "downsample": 2, "copy_head": copy_head, "attn_sink": True}
+    m = MiniJMamba(ModelConfig.from_dict({**cfg, "positions_stretch": 2.5}))
+    torch.nn.init.normal_(m.out_head.weight, std=0.1)
+    ref = MiniJMamba(ModelConfig.from_dict(cfg))
+    ref.load_state_dict(m.state_dict())
+    wave, n = torch.randn(2, 8000), torch.tensor([8000, 6000])
+    run = lambda model, train, seed=1: (model.train(train), torch.manual_seed(seed), model(wave, n)["log_mag"])[2]  # noqa: E731
+    assert torch.equal(run(m, False), run(ref, False))
+    assert torch.allclose(run(ref, True), run(ref, False), atol=1e-6)  # no stretch: training changes nothing
+    stretched = run(m, True)
+    assert not torch.allclose(stretched, run(ref, True), atol=1e-4)
+    assert torch.equal(stretched, run(m, True))  # the draw follows torch's seed: same seed, same bytes
+    assert not torch.equal(stretched, run(m, True, seed=2))
+
+
 @pytest.mark.parametrize("window", [None, 5])
 def test_attention_sink_is_one_extra_softmax_column(window):
     """The sink equals attention written out by hand with one unrotated key/value every query sees."""

@@ -75,11 +75,13 @@ class CopyHead(nn.Module):
         nn.init.zeros_(self.gate_gain.weight)
         nn.init.zeros_(self.gate_gain.bias)  # start as an even mix, no gain
 
-    def forward(self, ans, h_in, frames, t_in, head_log_mag):
+    def forward(self, ans, h_in, frames, t_in, head_log_mag, stretch=None):
         from .attention import rotary
         a, t = ans.shape[1], h_in.shape[1]
         pos_a = torch.arange(a, device=ans.device)[None].expand(len(ans), -1)
         pos_t = torch.arange(t, device=ans.device)[None].expand(len(ans), -1)
+        if stretch is not None:  # the same scale as the attention layers' positions (training only)
+            pos_a, pos_t = pos_a * stretch[:, None], pos_t * stretch[:, None]
         q = rotary(self.q(ans)[:, None], pos_a)[:, 0]
         k = rotary(self.k(h_in)[:, None], pos_t)[:, 0]
         scores = q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])
@@ -132,6 +134,17 @@ class MiniJMamba(nn.Module):
         nn.init.constant_(self.out_head.bias, math.log(self.spec.log_floor))  # start silent
 
     # ------------------------------------------------------------------ geometry
+    def _position_stretch(self, b: int, device) -> torch.Tensor | None:
+        """Training only, with model.positions_stretch > 1: one scale in [1, stretch] per sequence for
+        its rotary positions. Positions restarting in the answer slot stay aligned (step k still meets
+        input step k at distance 0), and the distances a 2x-longer input brings (an answer step far past
+        the input's end) occur in training, where attending there is wrong; the length study found an
+        aligning head landing on a rotary alias at such a never-trained distance. Cf. randomized
+        positional encodings (Ruoss et al., ACL 2023), which sample positions from a longer range."""
+        if not self.training or self.cfg.positions_stretch <= 1:
+            return None
+        return 1 + (self.cfg.positions_stretch - 1) * torch.rand(b, device=device)
+
     def input_steps(self, n_samples: torch.Tensor) -> torch.Tensor:
         frames = n_samples // self.cfg.hop + 1
         return (frames + self.cfg.downsample - 1) // self.cfg.downsample
@@ -188,6 +201,9 @@ class MiniJMamba(nn.Module):
         pos = {"restart": lambda: torch.where(is_in, t, t - t_in[:, None]),  # answer step k ~ input step k
                "continue": lambda: t.expand(len(t_in), -1),
                "none": lambda: torch.zeros_like(t).expand(len(t_in), -1)}[self.cfg.positions]()
+        stretch = self._position_stretch(len(t_in), wave.device)
+        if stretch is not None:
+            pos = pos * stretch[:, None]
         for block in self.blocks:
             x = block(x, pos)
         x = self.norm(x)
@@ -197,7 +213,7 @@ class MiniJMamba(nn.Module):
         log_mag = self.out_head(ans)
         if self.cfg.copy_head:
             frames = self._stack(self.spec.log_mag(self._with_tail(wave)))[:, : int(t_in.max())]
-            log_mag = self.copy(ans, x[:, : frames.shape[1]], frames, t_in, log_mag)
+            log_mag = self.copy(ans, x[:, : frames.shape[1]], frames, t_in, log_mag, stretch)
         out = {"log_mag": log_mag, "ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
         return out
 
