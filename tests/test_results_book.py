@@ -119,3 +119,19 @@ def test_summary_records_constant_baseline_and_top_answer():
     g = s["groups"]["mod/test_iid"]
     assert g["majority_ref"] == {"answer": "0", "share": 0.5}
     assert g["top_hyp"] == {"answer": "1", "share": 0.75}
+
+
+def test_model_column_names_every_switch_off_its_default(tmp_path):
+    from jericho_cli.reporting.book import run_info
+    _run(tmp_path, "mirror_cpu_seed0", {})
+    path = tmp_path / "mirror_cpu_seed0" / "run.json"
+    run = json.loads(path.read_text())
+    run["config"]["model"].update(positions="continue", attn_window=8, positions_stretch=2.5, context=1,
+                                  attn_sink=True, neg_eig=True, copy_head=False)
+    path.write_text(json.dumps(run))
+    assert run_info(path.parent)["model"] == ("cpu_small downsample=2 positions=continue attn_sink neg_eig "
+                                              "context=1 attn_window=8 positions_stretch=2.5")
+    run["config"]["model"].update(positions="restart", attn_window=None, positions_stretch=1.0, context=0,
+                                  attn_sink=False, neg_eig=False)
+    path.write_text(json.dumps(run))
+    assert run_info(path.parent)["model"] == "cpu_small downsample=2"

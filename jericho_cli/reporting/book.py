@@ -65,7 +65,8 @@ def run_info(run_dir: Path) -> dict:
         switches = [f"{k}={model[k]}" for k in ("frontend", "downsample") if k in model]
         switches += [f"positions={model['positions']}"] if model.get("positions", "restart") != "restart" else []
         switches += [k for k in ("attn_sink", "copy_head", "neg_eig") if model.get(k)]
-        switches += [f"context={model['context']}"] if model.get("context") else []
+        switches += [f"{k}={model[k]}" for k in ("context", "attn_window") if model.get(k)]
+        switches += [f"positions_stretch={model['positions_stretch']}"] if model.get("positions_stretch", 1) != 1 else []
         info["model"] = " ".join([str(model.get("name", ""))] + switches)
         tasks = train.get("task", [])
         tasks = [tasks] if isinstance(tasks, str) else list(tasks)
