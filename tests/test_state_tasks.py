@@ -65,3 +65,6 @@ def test_splits_are_disjoint_and_ood_is_longer(task):
     assert all(lo <= len(x) <= hi + 1 for x in test)  # Dyck and odd-length tasks round by one
     ood = [pools.draw(task, "test_ood_length", i, 0, cfg).input for i in range(30)]
     assert min(map(len, ood)) > hi - 1
+    for split, k in (("test_ood_4x", 2), ("test_ood_8x", 4)):  # (k x hi, 2k x hi], rounded as above
+        xs = [pools.draw(task, split, i, 0, cfg).input for i in range(30)]
+        assert k * hi - 1 <= min(map(len, xs)) and max(map(len, xs)) <= 2 * k * hi + 1, split

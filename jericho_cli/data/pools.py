@@ -24,7 +24,7 @@ TASK_SPLITS = {
     "bracket": COMMON_SPLITS + ("diag_equal_count",),
     "mod": COMMON_SPLITS + ("test_ood_compose", "diag_a_lt_b", "diag_a_eq_b", "diag_b_eq_1",
                             "diag_two_digit_rem"),
-    **{name: COMMON_SPLITS + ("test_ood_4x",) for name in STATE_TASKS},
+    **{name: COMMON_SPLITS + ("test_ood_4x", "test_ood_8x") for name in STATE_TASKS},
 }
 
 
@@ -55,6 +55,8 @@ def split_levels(task: str, split: str, cfg: dict) -> list[int]:
     lo, hi = c["ood_length_levels"] if split == "test_ood_length" else c["iid_levels"]
     if split == "test_ood_4x":  # beyond 2x up to 4x the longest training input (issue #12's protocol)
         lo, hi = 2 * hi + 1, 4 * hi
+    if split == "test_ood_8x":  # beyond 4x up to 8x: the longest the CPU budget decodes for every seed
+        lo, hi = 4 * hi + 1, 8 * hi
     if task == "bracket":
         return [n for n in range(lo, hi + 1) if n % 2 == 0]
     if split == "diag_two_digit_rem":
