@@ -27,6 +27,19 @@ def test_help_lists_every_option_with_the_task_defaults():
     assert "7 ablations" in res.stdout
 
 
+@pytest.mark.parametrize("recipe", ["state_tracking", "cores", "analysis"])
+def test_recipes_that_cd_to_their_folder_parse_options_from_anywhere(recipe):
+    """These scripts cd to their own folder before parsing: called by a relative path from the
+    repository root they still find their option block (they once read it from $0, a path that no
+    longer existed after the cd)."""
+    run = lambda *a: subprocess.run([f"recipes/{recipe}/run.sh", *a], capture_output=True,  # noqa: E731
+                                    text=True, cwd=ROOT, timeout=60)
+    res = run("--help")
+    assert res.returncode == 0 and "--stage " in res.stdout and res.stderr == "", res.stderr
+    res = run("--no-such-option", "1")
+    assert res.returncode == 2 and "unknown option --no-such-option" in res.stderr
+
+
 def test_unknown_option_is_a_usage_error():
     res = _recipe("--stagee", "3")
     assert res.returncode == 2 and "unknown option --stagee" in res.stderr

@@ -5,7 +5,8 @@
 #
 #   0 configs: exp/conf/<task>_<variant>.yaml (conf/train_cpu.yaml + the task + its answer slot + variant)
 #   1 per task and variant: synth the test sets (test_iid; test_ood_length: up to 2x the longest
-#     training input; test_ood_4x: 2x to 4x), train, decode, score (../utils/recipe.sh stages 0-3)
+#     training input; test_ood_4x: 2x to 4x; --splits may add test_ood_8x: 4x to 8x), train, decode,
+#     score (../utils/recipe.sh stages 0-3)
 #   2 tables -> exp/STATE_TRACKING.md (per task: variant x split, mean ± sd over seeds), plots of
 #     accuracy vs input length per task and variant
 # Runs are exp/<task>_abl_<variant>_seed<N>: `jericho report --book` reads each task as an ablation family.
@@ -28,6 +29,7 @@ stop_stage=2
 nj=2
 device=auto
 init=            # fine-tune from another run, JOB for the seed: --init exp/reverse_string_3k_sc_abl_eig11_seedJOB/best.pt
+splits="test_iid test_ood_length test_ood_4x"  # test sets of each task; test_ood_8x adds 4x to 8x
 # ---- end of options ----
 
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (state_tracking/run.sh) $*" >&2; }
@@ -65,7 +67,7 @@ if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for t in $tasks; do for v in $variants; do
     log "Stage 1: $t, $v, seeds $seeds"
     ../utils/recipe.sh --task "$t" --stage 0 --stop-stage 3 --conf "exp/conf/${t}${tag}_$v.yaml" \
-      --exp "exp/${t}${tag}_abl_$v" --seeds "$seeds" --sets "$t/test_iid $t/test_ood_length $t/test_ood_4x" --data "data/$t" \
+      --exp "exp/${t}${tag}_abl_$v" --seeds "$seeds" --sets "$(for s in $splits; do printf '%s/%s ' "$t" "$s"; done)" --data "data/$t" \
       --n-test "$n_test" --nj "$nj" --device "$device" --init "$init"
   done; done
 fi

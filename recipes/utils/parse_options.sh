@@ -2,12 +2,14 @@
 # sets stop_stage=3 exp=exp/x for variables the block defines; an unknown option is an error (exit 2).
 # --help prints every option of the block with its current value (the caller's defaults included)
 # and comment.
-_options_block() { sed -n '/^# ---- options/,/^# ---- end of options/p' "$0" | grep -E '^[a-z_]+='; }
+# A script that cds to its own folder before sourcing this finds itself there, whatever its $0 was.
+_self=$0; [ -r "$_self" ] || _self=./$(basename "$0")
+_options_block() { sed -n '/^# ---- options/,/^# ---- end of options/p' "$_self" | grep -E '^[a-z_]+='; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --help|-h)
       echo "usage: $(basename "$(dirname "$0")")/$(basename "$0") [--<option> <value>] ..."
-      sed -n '2,/^set -e/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
+      sed -n '2,/^set -e/p' "$_self" | grep '^#' | sed 's/^# \{0,1\}//'
       echo "options (current value, meaning):"
       _options_block | while IFS= read -r line; do
         name=${line%%=*}; comment=${line#*#}; [ "$comment" = "$line" ] && comment=""
