@@ -19,12 +19,15 @@ from . import tasks
 from .state_tasks import STATE_TASKS
 
 COMMON_SPLITS = ("train", "val", "test_iid", "test_ood_length")
+# Longer splits of the state-tracking tasks (issue #12's protocol): split -> m, the split holding
+# input lengths beyond m/2 up to m times the longest training input.
+LONG_SPLITS = {"test_ood_4x": 4, "test_ood_8x": 8}
 TASK_SPLITS = {
     "mirror": COMMON_SPLITS + ("test_ood_symbol",),
     "bracket": COMMON_SPLITS + ("diag_equal_count",),
     "mod": COMMON_SPLITS + ("test_ood_compose", "diag_a_lt_b", "diag_a_eq_b", "diag_b_eq_1",
                             "diag_two_digit_rem"),
-    **{name: COMMON_SPLITS + ("test_ood_4x", "test_ood_8x") for name in STATE_TASKS},
+    **{name: COMMON_SPLITS + tuple(LONG_SPLITS) for name in STATE_TASKS},
 }
 
 
@@ -53,10 +56,9 @@ def example_rng(seed: int, task: str, split: str, index: int) -> np.random.Gener
 def split_levels(task: str, split: str, cfg: dict) -> list[int]:
     c = cfg[task]
     lo, hi = c["ood_length_levels"] if split == "test_ood_length" else c["iid_levels"]
-    if split == "test_ood_4x":  # beyond 2x up to 4x the longest training input (issue #12's protocol)
-        lo, hi = 2 * hi + 1, 4 * hi
-    if split == "test_ood_8x":  # beyond 4x up to 8x: the longest the CPU budget decodes for every seed
-        lo, hi = 4 * hi + 1, 8 * hi
+    if split in LONG_SPLITS:
+        m = LONG_SPLITS[split]
+        lo, hi = m // 2 * hi + 1, m * hi
     if task == "bracket":
         return [n for n in range(lo, hi + 1) if n % 2 == 0]
     if split == "diag_two_digit_rem":

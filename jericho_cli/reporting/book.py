@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import MODEL
 from ..data.pools import TASK_SPLITS
 from ..errors import JerichoError
 from ..io.files import read_json, write_text_atomic
@@ -62,11 +63,12 @@ def run_info(run_dir: Path) -> dict:
     try:
         cfg = run.get("config", {})
         model, train, data = cfg.get("model", {}), cfg.get("train", {}), cfg.get("data", {})
+        off_default = lambda keys: [f"{k}={model[k]}" for k in keys  # noqa: E731
+                                    if k in model and model[k] != MODEL[k].default]
         switches = [f"{k}={model[k]}" for k in ("frontend", "downsample") if k in model]
-        switches += [f"positions={model['positions']}"] if model.get("positions", "restart") != "restart" else []
+        switches += off_default(["positions"])
         switches += [k for k in ("attn_sink", "copy_head", "neg_eig") if model.get(k)]
-        switches += [f"{k}={model[k]}" for k in ("context", "attn_window") if model.get(k)]
-        switches += [f"positions_stretch={model['positions_stretch']}"] if model.get("positions_stretch", 1) != 1 else []
+        switches += off_default(["context", "attn_window", "positions_stretch"])
         info["model"] = " ".join([str(model.get("name", ""))] + switches)
         tasks = train.get("task", [])
         tasks = [tasks] if isinstance(tasks, str) else list(tasks)
