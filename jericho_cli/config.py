@@ -255,6 +255,9 @@ TRAIN = {
         "enabled": Opt(False, "render training inputs with the ranges below (validation stays as rendered)"),
         "tone_ms": Opt([40, 150], "[lo, hi] ms of each tone", check=range_pair),
         "gap_ms": Opt([20, 100], "[lo, hi] ms of each gap", check=range_pair),
+        "time_scale": Opt([1, 1], "[lo, hi] factor on every tone and gap of an utterance, drawn once per "
+                          "utterance (2 = twice as slow): more frames per symbol than the ranges above give",
+                          check=lambda v: range_pair(v) or (None if v[0] > 0 else "must be above 0")),
         "envelopes": Opt(["hann", "linear", "exp", "none"], "onset/offset shapes",
                          check=subset_of(("hann", "linear", "exp", "none"))),
         "ramp_ms": Opt([1, 20], "[lo, hi] ms of the onset/offset ramps", check=range_pair),

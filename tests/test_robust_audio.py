@@ -10,6 +10,7 @@ from jericho_cli.config import DATA, defaults, load_config
 from jericho_cli.data import pools
 from jericho_cli.data.codebook import Codebook
 from jericho_cli.data.render import Variation, coloured_noise, render
+from jericho_cli.errors import JerichoError
 from jericho_cli.scoring.ear import Scorer
 from jericho_cli.training.batches import training_variation
 
@@ -69,6 +70,21 @@ def test_augment_ranges_reach_the_audio():
         fs = np.fft.rfftfreq(1 << 18, 1 / CB.sample_rate)
         offsets.append(fs[np.argmax(np.abs(np.fft.rfft(y, n=1 << 18)))] / CB.symbols["A"][0] - 1)
     assert all(abs(o) <= 0.0155 for o in offsets) and max(offsets) - min(offsets) > 0.005
+
+
+def test_time_scale_slows_the_whole_utterance_and_is_off_by_default():
+    v = Variation(tone_ms=(100, 100), gap_ms=(50, 50), time_scale=(2, 2))
+    slow = render(list("ABC"), CB, rng=np.random.default_rng(0), variation=v)
+    assert SC.transcribe(slow) == list("ABC")
+    assert all(180 <= d <= 220 for d in _durations(slow))  # 100 ms tones, twice as slow
+    lead = 2 * CB.samples(CB.lead_ms)
+    assert len(slow) - lead == 2 * CB.samples(3 * 100 + 2 * 50)
+    t = load_config(None, ["train.augment.enabled=true"])["train"]
+    assert training_variation(t).time_scale is None  # [1, 1]: no draw, the bytes of earlier runs
+    t = load_config(None, ["train.augment.enabled=true", "train.augment.time_scale=[1, 2]"])["train"]
+    assert training_variation(t).time_scale == (1, 2)
+    with pytest.raises(JerichoError, match="time_scale"):
+        load_config(None, ["train.augment.time_scale=[0, 2]"])
 
 
 @pytest.mark.parametrize("colour,slope", [("white", 0), ("pink", -1), ("brown", -2)])

@@ -33,6 +33,7 @@ class Variation:
     # --- wider ranges for robust training (None / empty = off); drawn once per utterance
     tone_ms: tuple | None = None   # [lo, hi] ms: each tone's duration (replaces dur_jitter)
     gap_ms: tuple | None = None    # [lo, hi] ms: each gap (replaces gap_jitter)
+    time_scale: tuple | None = None  # [lo, hi]: one factor on every tone and gap of the utterance (2 = twice as slow)
     envelopes: tuple = ()          # onset/offset shapes to draw from (ENVELOPES); () = the codebook's ramp
     ramp_ms: tuple | None = None   # [lo, hi] ms of the onset/offset ramp
     freq_offset: float = 0.0       # relative, one offset for the whole utterance, uniform +-
@@ -91,6 +92,7 @@ def render_tone(symbols, cb: Codebook, rng: np.random.Generator | None = None,
         ramp = cb.samples(_uniform(rng, v.ramp_ms))
     if jit and v.freq_offset:
         offset = rng.uniform(-v.freq_offset, v.freq_offset)
+    scale = _uniform(rng, v.time_scale) if jit and v.time_scale else 1.0  # drawn only when set: same bytes as before
     pieces = [np.zeros(cb.samples(cb.lead_ms))]
     active = []  # spans of tone samples, for the SNR reference power
     pos = len(pieces[0])
@@ -102,7 +104,7 @@ def render_tone(symbols, cb: Codebook, rng: np.random.Generator | None = None,
             dur = _uniform(rng, v.tone_ms) if v.tone_ms else dur * (1 + rng.uniform(-v.dur_jitter, v.dur_jitter))
             amp = amp * 10 ** (rng.uniform(-v.amp_jitter_db, v.amp_jitter_db) / 20)
             phase = rng.uniform(0, 2 * np.pi, len(freqs))
-        n = cb.samples(dur)
+        n = cb.samples(dur * scale)
         pieces.append(_tone(freqs, n, sr, amp, phase, ramp, shape))
         active.append((pos, pos + n))
         pos += n
@@ -110,7 +112,7 @@ def render_tone(symbols, cb: Codebook, rng: np.random.Generator | None = None,
             gap = cb.gap_ms
             if jit:
                 gap = _uniform(rng, v.gap_ms) if v.gap_ms else gap * (1 + rng.uniform(-v.gap_jitter, v.gap_jitter))
-            pieces.append(np.zeros(cb.samples(gap)))
+            pieces.append(np.zeros(cb.samples(gap * scale)))
             pos += len(pieces[-1])
     pieces.append(np.zeros(cb.samples(cb.lead_ms)))
     y = np.concatenate(pieces)
