@@ -83,6 +83,8 @@ def test_time_scale_slows_the_whole_utterance_and_is_off_by_default():
     assert training_variation(t).time_scale is None  # [1, 1]: no draw, the bytes of earlier runs
     t = load_config(None, ["train.augment.enabled=true", "train.augment.time_scale=[1, 2]"])["train"]
     assert training_variation(t).time_scale == (1, 2)
+    t = load_config(None, ["train.augment.time_scale=[1, 2]"])["train"]  # the default jitter, slowed
+    assert training_variation(t) == Variation(time_scale=(1, 2))
     with pytest.raises(JerichoError, match="time_scale"):
         load_config(None, ["train.augment.time_scale=[0, 2]"])
 
