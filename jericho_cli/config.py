@@ -256,7 +256,7 @@ TRAIN = {
         "tone_ms": Opt([40, 150], "[lo, hi] ms of each tone", check=range_pair),
         "gap_ms": Opt([20, 100], "[lo, hi] ms of each gap", check=range_pair),
         "time_scale": Opt([1, 1], "[lo, hi] factor on every tone and gap of an utterance, drawn once per "
-                          "utterance (2 = twice as slow), with or without `enabled`: a state must hold over more frames",
+                          "utterance (2 = twice as slow), with or without `enabled`: a state holds over more frames",
                           check=lambda v: range_pair(v) or (None if v[0] > 0 else "must be above 0")),
         "envelopes": Opt(["hann", "linear", "exp", "none"], "onset/offset shapes",
                          check=subset_of(("hann", "linear", "exp", "none"))),

@@ -26,16 +26,17 @@ class TrainExample(NamedTuple):
 
 
 def training_variation(t: dict) -> Variation:
-    """How training inputs vary: the default jitter (+ noise at train.snr_db), or train.augment's ranges."""
+    """How training inputs vary: the default jitter (+ noise at train.snr_db), or train.augment's ranges;
+    either slowed by train.augment.time_scale when it is set."""
     a = t["augment"]
     scale = None if tuple(a["time_scale"]) == (1, 1) else tuple(a["time_scale"])  # on with or without `enabled`
     if not a["enabled"]:
         return Variation(snr_db=t["snr_db"], time_scale=scale)
-    return Variation(tone_ms=tuple(a["tone_ms"]), gap_ms=tuple(a["gap_ms"]), time_scale=scale, envelopes=tuple(a["envelopes"]),
-                     ramp_ms=tuple(a["ramp_ms"]), freq_offset=a["freq_offset"], snr_range=tuple(a["snr_db"]),
-                     p_noise=a["p_noise"], noise_colours=tuple(a["noise_colours"]), p_reverb=a["p_reverb"],
-                     rt60_range=tuple(a["rt60"]), gain_dbfs=tuple(a["gain_dbfs"]), p_dc=a["p_dc"],
-                     p_hum=a["p_hum"])
+    return Variation(tone_ms=tuple(a["tone_ms"]), gap_ms=tuple(a["gap_ms"]), time_scale=scale,
+                     envelopes=tuple(a["envelopes"]), ramp_ms=tuple(a["ramp_ms"]), freq_offset=a["freq_offset"],
+                     snr_range=tuple(a["snr_db"]), p_noise=a["p_noise"], noise_colours=tuple(a["noise_colours"]),
+                     p_reverb=a["p_reverb"], rt60_range=tuple(a["rt60"]), gain_dbfs=tuple(a["gain_dbfs"]),
+                     p_dc=a["p_dc"], p_hum=a["p_hum"])
 
 
 def task_list(t: dict) -> list[str]:
