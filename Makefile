@@ -30,31 +30,35 @@ browser:
 	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)) >/dev/null 2>&1; } || true
 
 test: install sox browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 test-all: install sox browser
-	$(BIN)/python -m pytest -q -m ''
+	$(BIN)/python -m pytest -q -rs -m ''
 
 demo: install
 	recipes/mirror/run.sh
 
 bench: install
-	$(BIN)/python benchmarks/bench.py | tee outputs/bench_cpu.md
+	$(BIN)/python benchmarks/bench.py | tee outputs/bench/bench_cpu.md
 
-# RESULTS.md below its marker line is generated from the kept score summaries under outputs/
-# (copy a finished run there with recipes/utils/keep_outputs.sh recipes/<task>/exp/<run>)
+# Every RESULTS.md below its marker line is generated from the kept runs under outputs/<study>/
+# (copy finished runs there with recipes/utils/keep_outputs.sh recipes/<study>/exp/<run>...):
+# one per recipe, the top level's headline table over each task's default model, and the page.
+STUDIES = mirror bracket mod multitask cores state_tracking
+HEADLINE = $(wildcard outputs/mirror/mirror_cpu_seed[0-9]/score_*/summary.json \
+  outputs/bracket/bracket_cpu_seed[0-9]/score_*/summary.json outputs/mod/mod_cpu_seed[0-9]/score_*/summary.json \
+  outputs/multitask/multitask_cpu_sc_seed[0-9]/score_*/summary.json)
 results: install
-	jericho report --book --update RESULTS.md outputs/*/score_*/summary.json \
-	  $(wildcard outputs/analysis_*/probe_*/summary.json outputs/analysis_*/prune/*/summary.json)
-	for t in mirror bracket mod multitask; do \
-	  jericho report --book --update recipes/$$t/RESULTS.md outputs/$${t}_cpu*/score_*/summary.json || exit 1; done
-	# the page: the task recipes' 3-seed runs (and the robust runs of each task for the SNR plot), the examples
-	jericho report --html outputs/report --by none --examples examples/audio/index.jsonl \
-	  outputs/mirror_cpu_seed[0-9]/score_*/summary.json outputs/bracket_cpu_seed[0-9]/score_*/summary.json \
-	  outputs/mod_cpu_seed[0-9]/score_*/summary.json outputs/mirror_cpu_robust_seed*/score_*/summary.json \
-	  outputs/mirror_cpu_robust_sc_seed*/score_*/summary.json outputs/bracket_cpu_robust_sc_seed*/score_*/summary.json \
-	  outputs/mod_cpu_robust_sc_seed*/score_*/summary.json outputs/mod_cpu_robust_sc_6k_seed*/score_*/summary.json \
-	  outputs/mod_cpu_robust_sc_6k_mix_seed*/score_*/summary.json
+	for s in $(STUDIES); do \
+	  jericho report --book --update recipes/$$s/RESULTS.md outputs/$$s/*/score_*/summary.json || exit 1; done
+	jericho report --book --update recipes/analysis/RESULTS.md \
+	  outputs/analysis/*/probe_*/summary.json outputs/analysis/*/prune/*/summary.json
+	@echo 'jericho report --book --headline --update RESULTS.md <each task default model>'
+	@jericho report --book --headline --update RESULTS.md $(HEADLINE)
+	# the page: each task's default model and the robust runs of each task (for the SNR plot), the examples
+	@echo 'jericho report --html outputs/report <the same + the robust runs>'
+	@jericho report --html outputs/report --by none --examples examples/audio/index.jsonl $(HEADLINE) \
+	  $(wildcard outputs/*/*_cpu_robust*_seed[0-9]/score_*/summary.json)
 
 # ---- real file targets over the Mirror recipe's stages (`make -j2 recipes/mirror/exp/mirror_cpu_seed0/RESULTS.md`);
 # the commands live in the recipe (recipes/utils/recipe.sh), the Makefile only says what depends on what

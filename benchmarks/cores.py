@@ -1,6 +1,6 @@
 """Sequence cores side by side (issue #11), measured in one run on this machine; prints markdown.
 
-    python benchmarks/cores.py [--lengths "1000 10000 100000"] [--window 256] > outputs/bench_cores_cpu.md
+    python benchmarks/cores.py [--lengths "1000 10000 100000"] [--window 256] > outputs/bench/bench_cores_cpu.md
 
 Per core (the parameter-matched configs in recipes/conf/cores/ and Mini-JMamba itself, cpu_small):
 - batch-1 latency of the block stack at 100 steps (the appendix's setting, F) and its ratio to the

@@ -9,8 +9,8 @@ compare the input projection seeing one step (context 0) with it seeing the step
 (context 1, the audio model's `model.context`), with training lengths rising 1 -> 10 over the first
 1200 steps (a length curriculum) or drawn from 1-10 from the start; lengths are then in bits, not steps.
 
-    python benchmarks/parity_tokens.py --seeds "0 1 2 3 4 5" > outputs/parity_tokens.md
-    python benchmarks/parity_tokens.py --repeat --steps 2000 --seeds "0 1 2 3 4 5" > outputs/parity_tokens_repeat.md
+    python benchmarks/parity_tokens.py --seeds "0 1 2 3 4 5" > outputs/state_tracking/parity_tokens.md
+    python benchmarks/parity_tokens.py --repeat --steps 2000 --seeds "0 1 2 3 4 5" > outputs/state_tracking/parity_tokens_repeat.md
 """
 
 from __future__ import annotations

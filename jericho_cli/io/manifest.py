@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import sys
+import zlib
 from pathlib import Path
 from typing import Iterable
 
@@ -47,9 +49,13 @@ def read_manifest(path: str | os.PathLike, required: Iterable[str] = ("id", "aud
             raise JerichoError("manifest not found" if not p.exists() else "manifest is not a file", str(p))
         name, base = str(p), p.parent
         try:
-            lines = p.read_text(encoding="utf-8").splitlines()
+            # kept per-utterance scores are gzipped (outputs/); any JSON Lines reader takes both
+            raw = gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
+            lines = raw.decode("utf-8").splitlines()
         except UnicodeDecodeError:
             raise JerichoError("not a UTF-8 text file", name) from None
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise JerichoError(f"not a gzip file ({exc})", name) from None
     records, seen = [], set()
     for lineno, line in enumerate(lines, 1):
         if not line.strip():

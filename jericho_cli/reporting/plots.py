@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from ..io.audio import read_wav  # noqa: E402
 from ..io.files import atomic_path  # noqa: E402
 from ..io.manifest import read_manifest, resolve  # noqa: E402
-from .book import SEED  # noqa: E402
+from .names import SEED  # noqa: E402
 
 
 def plot_accuracy_vs_length(summaries: dict[str, dict], path: Path) -> None:

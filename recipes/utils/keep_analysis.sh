@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copy the small, citable part of analysis recipe runs into outputs/analysis_<task>/ (committed; the
+# Copy the small, citable part of analysis recipe runs into outputs/analysis/<task>/ (committed; the
 # book's probe and pruning sections are built from these): probe summaries, tables and plots, each
 # pruning run's summary (masks, energies, learned trajectory) and its score summaries. Pruned
 # checkpoints, wavs and decodes stay in exp/.
@@ -8,7 +8,7 @@ set -euo pipefail
 out=${OUT:-outputs}
 for e in "$@"; do
   [ -d "$e" ] || { echo "$0: no analysis folder $e" >&2; exit 1; }
-  d=$out/analysis_$(basename "$e")
+  d=$out/analysis/$(basename "$e")
   mkdir -p "$d"
   for f in "$e"/*.md; do [ -f "$f" ] && cp "$f" "$d/"; done
   for p in "$e"/probe_*/; do
