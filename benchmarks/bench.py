@@ -58,7 +58,7 @@ def child(*args) -> tuple[float, float]:
 def long_audio_rows(cb) -> list[tuple[str, str]]:
     import soundfile as sf
 
-    from jericho_cli.io import checkpoint
+    from jericho_cli.io.checkpoint import Checkpoint
 
     rows = []
     rng = np.random.default_rng(0)
@@ -78,8 +78,7 @@ def long_audio_rows(cb) -> list[tuple[str, str]]:
         torch.manual_seed(0)
         model = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2, "n_symbols": len(cb.alphabet)}))
         ckpt = tmp / "cpu_small.pt"
-        checkpoint.save(ckpt, {"model": model.state_dict(), "model_config": model.cfg.to_dict(),
-                               "codebook": cb.to_dict()})
+        Checkpoint(model=model.state_dict(), model_config=model.cfg.to_dict(), codebook=cb.to_dict()).save(ckpt)
         for secs_in in (10, 60, 120):
             folder = tmp / f"dec{secs_in}"
             folder.mkdir()

@@ -22,9 +22,23 @@ import yaml
 from .errors import JerichoError
 from .io.files import read_yaml
 
-from .data.state_tasks import STATE_TASKS
-
-TASKS = ("mirror", "bracket", "mod") + tuple(STATE_TASKS)
+# the state-tracking tasks (data/state_tasks.py holds their generators): [min, max] input lengths in
+# symbols of train/val/test_iid, then of test_ood_length
+STATE_TASK_LEVELS = {
+    "count": ([4, 14], [15, 28]),  # one- and two-digit answers in training
+    "depth": ([2, 10], [12, 20]),
+    "program": ([2, 12], [13, 24]),
+    "parity_check": ([2, 10], [11, 20]),
+    "even_pairs": ([2, 10], [11, 20]),
+    "cycle_navigation": ([2, 10], [11, 20]),
+    "modular_arithmetic": ([3, 9], [11, 19]),
+    "reverse_string": ([2, 8], [9, 16]),
+    "duplicate_string": ([2, 8], [9, 16]),
+    "binary_addition": ([3, 9], [10, 18]),
+}
+TASKS = ("mirror", "bracket", "mod") + tuple(STATE_TASK_LEVELS)
+# block kinds a model may stack (model/mini_jmamba.py builds each)
+LAYER_KINDS = ("ssd", "attn", "lstm", "s4d", "hyena")
 
 
 @dataclass(frozen=True)
@@ -62,9 +76,8 @@ def symbol_string(v):
 
 
 def layer_list(v):
-    kinds = ("ssd", "attn", "lstm", "s4d", "hyena")  # model/mini_jmamba.py LAYER_KINDS
-    bad = [x for x in v if x not in kinds]
-    return f"unknown layer kinds {bad} ({', '.join(kinds)})" if bad else (None if v else "must not be empty")
+    bad = [x for x in v if x not in LAYER_KINDS]
+    return f"unknown layer kinds {bad} ({', '.join(LAYER_KINDS)})" if bad else (None if v else "must not be empty")
 
 
 def int_list(v):
@@ -150,13 +163,14 @@ DATA = {
         "edge_prob": Opt(0.1, "extra probability of an edge case (A<B, A=B, B=1)", check=in_unit),
         "balance_remainders": Opt(True, "draw the remainder first (else uniform A, B: half the answers 0)"),
     },
-    # the state-tracking tasks (data/state_tasks.py): input lengths in symbols
     **{name: {"iid_levels": Opt(iid, "[min, max] input length of train/val/test_iid", check=level_range),
               "ood_length_levels": Opt(ood, "[min, max] input length of test_ood_length", check=level_range)}
-       for name, (_, _, iid, ood) in STATE_TASKS.items()},
+       for name, (iid, ood) in STATE_TASK_LEVELS.items()},
 }
 DATA["binary_addition"]["little_endian"] = Opt(True, "numbers and sum little-endian (the Chomsky benchmark); "
                                                      "false: as written on paper (the appendix's 101+011 -> 1000)")
+DATA["cycle_navigation"]["cycle"] = Opt(5, "positions on the cycle (the answer is the final one)",
+                                        check=at_least(2))
 DATA["modular_arithmetic"]["operators"] = Opt("+-X", "operators drawn between the numbers (X: times)",
                                               check=symbol_string)
 
@@ -287,6 +301,11 @@ SECTIONS = {"data": DATA, "model": MODEL, "train": TRAIN}
 
 
 # ------------------------------------------------------------------------------ mechanics
+def task_defaults(task: str, cfg: dict) -> dict:
+    """A task's data section with every key it omits at its default (generators read keys directly)."""
+    return {**defaults(DATA.get(task, {})), **cfg}
+
+
 def defaults(spec: dict) -> dict:
     return {k: defaults(v) if isinstance(v, dict) else copy.deepcopy(v.default) for k, v in spec.items()}
 
@@ -409,10 +428,10 @@ def load_config(paths: str | list[str] | None = None, sets: list[str] = ()) -> d
     return cfg
 
 
-def load_data_config(path: str | Path | None) -> dict:
-    """A data config for `synth`: defaults <- the file's `data:` section (a whole train config works)."""
+def load_data_config(paths: str | Path | list | None) -> dict:
+    """A data config for `synth`: defaults <- each file's `data:` section in order (a whole train config works)."""
     cfg = defaults(DATA)
-    if path:
+    for path in [paths] if isinstance(paths, (str, Path)) else paths or []:
         for raw, where in _read_layers(path):
             if "data" in raw or set(raw) & {"model", "train"}:
                 raw = _check_sections(raw, where).get("data", {})

@@ -17,41 +17,17 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .config import model_config
 from .data.codebook import Codebook
 from .errors import JerichoError, UsageError
-from .io import checkpoint
 from .io.audio import audio_info, iter_wavs, read_wav, write_wav_atomic
 from .io.files import file_digest, fingerprint, stamped_folder
 from .io.manifest import read_manifest, resolve, write_manifest
 from .model.losses import greedy_ctc
+from .model.loading import load_model, pad_batch
 from .model.mini_jmamba import MiniJMamba
 
 MAX_SECONDS = 120.0  # default limit per input file: the models are trained on seconds, not minutes
 PARTIAL = "manifest.partial.jsonl"
-
-
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[MiniJMamba, Codebook, dict]:
-    ck = checkpoint.load(path, device)
-    try:
-        model = MiniJMamba(model_config(ck["model_config"], str(path)))
-        model.load_state_dict(ck["model"])
-        cb = Codebook.from_dict(ck["codebook"], source=str(path))
-    except JerichoError:
-        raise
-    except Exception as exc:  # missing keys, shape mismatches
-        raise JerichoError(f"checkpoint does not fit its model ({str(exc).splitlines()[0][:160]})",
-                           str(path)) from None
-    model.to(device).eval()
-    return model, cb, ck
-
-
-def pad_batch(waves: list[np.ndarray], device) -> tuple[torch.Tensor, torch.Tensor]:
-    n = max(len(w) for w in waves)
-    batch = np.zeros((len(waves), n), np.float32)
-    for i, w in enumerate(waves):
-        batch[i, : len(w)] = w
-    return torch.from_numpy(batch).to(device), torch.tensor([len(w) for w in waves], device=device)
 
 
 @torch.no_grad()

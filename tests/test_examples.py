@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from jericho_cli.inference import answer, load_model
+from jericho_cli.inference import answer
+from jericho_cli.model.loading import load_model
 from jericho_cli.io.audio import read_wav
 from jericho_cli.scoring.ear import Scorer
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ..data.render import Variation, render
 from ..errors import JerichoError, UsageError
-from ..inference import load_model
+from ..model.loading import load_model
 from ..io.audio import read_wav
 from ..io.files import stamped_folder, write_json_atomic
 from ..io.manifest import read_manifest, resolve, write_manifest
@@ -73,7 +73,7 @@ def step_seconds(model) -> float:
 # ------------------------------------------------------------------------------ state norms
 def state_norms(model, cb, ck, task: str, lengths, n: int, seed: int, batch_size: int, quiet: bool):
     """Random inputs from the task's own symbols at each length, rendered with the default jitter."""
-    alphabets = {"mirror": ck["config"]["data"]["mirror"]["train_symbols"], "bracket": "()",
+    alphabets = {"mirror": ck.config["data"]["mirror"]["train_symbols"], "bracket": "()",
                  "mod": "0123456789%", "parity_check": "01", "even_pairs": "01"}  # its training inputs' symbols
     if task not in alphabets:
         raise JerichoError(f"state-norms: the checkpoint's task {task!r} has no input alphabet here "
@@ -345,7 +345,7 @@ def run(analysis: str, ckpt: str, manifest: str | None, out: str, *, lengths=DEF
     torch.manual_seed(seed)
     model, cb, ck = load_model(ckpt, device)
     names = default_reps(model, reps)
-    tasks = ck["config"]["train"]["task"]
+    tasks = ck.config["train"]["task"]
     task = tasks if isinstance(tasks, str) else tasks[0]
     params = {"analysis": analysis, "ckpt": str(ckpt), "manifest": manifest, "lengths": list(lengths), "n": n,
               "reps": reps, "limit": limit, "stride": stride, "window": window, "lag": lag, "clusters": clusters,

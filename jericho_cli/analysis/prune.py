@@ -12,6 +12,7 @@ otherwise and `decode` needs nothing new. Modes (each keeps round(k * d_state) c
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import numpy as np
@@ -19,8 +20,7 @@ import torch
 from tqdm import tqdm
 
 from ..errors import JerichoError, UsageError
-from ..inference import load_model, pad_batch
-from ..io import checkpoint
+from ..model.loading import load_model, pad_batch
 from ..io.audio import read_wav
 from ..io.files import stamped_folder, write_json_atomic
 from ..io.manifest import read_manifest, resolve
@@ -82,7 +82,7 @@ def learn_gates(model, ck, cb, *, steps: int, sparsity: float, init_keep: float,
     from ..training.batches import Batches, make_targets, task_list
     from ..training.loop import compute_loss
 
-    cfg = copy.deepcopy(ck["config"])
+    cfg = copy.deepcopy(ck.config)
     cfg["train"]["seed"] = seed
     batches = Batches(cfg, cb)
     tasks = task_list(cfg["train"])
@@ -168,12 +168,11 @@ def run(ckpt: str, mode: str, keep: float, out: str, *, calib: str | None = None
         row = {"mode": mode, "keep": kept / total, "requested_keep": keep if mode != "learned" else None,
                "kept": kept, "total": total, "layers": len(masks),
                "per_layer": [float(m.mean()) for m in masks]}
-        pruned = {k: v for k, v in ck.items() if k not in ("optimizer", "state")}
-        pruned["model"] = {k: v.cpu() for k, v in model.state_dict().items()}
-        pruned["prune"] = {"mode": mode, "keep": row["keep"], "source": str(ckpt),
-                           "masks": [m.tolist() for m in masks]}
-        checkpoint.save(out_dir / "pruned.pt", pruned)
-        summary = {"analysis": "prune", "checkpoint": str(ckpt), "task": ck["config"]["train"]["task"],
+        pruned = dataclasses.replace(
+            ck.for_inference(), model={k: v.cpu() for k, v in model.state_dict().items()},
+            prune={"mode": mode, "keep": row["keep"], "source": str(ckpt), "masks": [m.tolist() for m in masks]})
+        pruned.save(out_dir / "pruned.pt")
+        summary = {"analysis": "prune", "checkpoint": str(ckpt), "task": ck.config["train"]["task"],
                    "params": params, "table": [row], **extra}
         write_json_atomic(out_dir / "summary.json", summary)
         from ..reporting.analysis import plot_analysis

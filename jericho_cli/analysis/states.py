@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..inference import pad_batch
+from ..model.loading import pad_batch
 from ..model.ssd import _decay_logs
 
 

@@ -4,7 +4,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import example, step
+from .base import example, step
 
 
 @step("decode", epilog=example(

@@ -4,7 +4,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import example, step
+from .base import example, step
 
 
 @step("report", epilog=example(

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from ..cli import example, step
+from .base import example, step
 
 
 @step("split", epilog=example(

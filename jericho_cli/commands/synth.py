@@ -4,7 +4,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import example, step
+from .base import example, step
 
 
 @step("synth", epilog=example(
@@ -25,7 +25,8 @@ def synth(
     n: int = typer.Option(..., help="number of utterances"),
     out: str = typer.Option(..., help="output folder: OUT/manifest.jsonl + OUT/wav/"),
     seed: int = typer.Option(0, help="every random choice flows from this (>= 0)"),
-    config: Optional[str] = typer.Option(None, help="data config YAML (levels, alphabets, pools)"),
+    config: List[str] = typer.Option([], help="data config YAML (levels, alphabets, pools; a train config's "
+                                     "data: section works); repeat it to layer files, later ones override"),
     codebook: Optional[str] = typer.Option(None, help="codebook YAML (default: built-in tones)"),
     domain: str = typer.Option("tone", help="renderer: tone, or tone_independent (a second synthesizer, "
                                "never used in training: for tests of audio the model was not trained on)"),
@@ -47,7 +48,7 @@ def synth(
 
     base = NO_JITTER if no_jitter else Variation()
     variation = Variation(**{**base.to_dict(), "snr_db": snr_db, "reverb_rt60": reverb})
-    path = run(task, split, n, seed, out, data_config=config, codebook=codebook, domain=domain, jobs=jobs,
+    path = run(task, split, n, seed, out, data_config=config or None, codebook=codebook, domain=domain, jobs=jobs,
                shard=shard, variation=variation, against=against, control=control, overwrite=overwrite,
                quiet=quiet)
     typer.echo(str(path / "manifest.jsonl") if (path / "manifest.jsonl").exists() else str(path))

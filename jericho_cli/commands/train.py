@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import example, step
+from .base import example, step
 
 
 @step("train", epilog=example(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import task_defaults
 from .tasks import Example, _randint, _random_dyck
 
 BITS = "01"
@@ -68,13 +69,13 @@ CYCLE_MOVES = {"0": 0, "+": 1, "-": -1}
 def cycle_navigation(rng, n: int, cfg: dict) -> Example:
     moves = list(CYCLE_MOVES)
     seq = [moves[int(i)] for i in rng.integers(0, 3, size=n)]
-    pos = sum(CYCLE_MOVES[s] for s in seq) % int(cfg.get("cycle", 5))
+    pos = sum(CYCLE_MOVES[s] for s in seq) % int(task_defaults("cycle_navigation", cfg)["cycle"])
     return Example(seq, [str(pos)], {"position": pos})
 
 
 def modular_arithmetic(rng, n: int, cfg: dict) -> Example:
     """Numbers 0..m-1 and operators alternate (odd length; an even length loses one symbol)."""
-    m, ops = 5, cfg.get("operators", "+-X")
+    m, ops = 5, task_defaults("modular_arithmetic", cfg)["operators"]
     n = max(1, n - (1 - n % 2))
     seq = [str(int(rng.integers(m))) if i % 2 == 0 else ops[int(rng.integers(len(ops)))] for i in range(n)]
     return Example(seq, [str(evaluate_mod(seq, m))], {})
@@ -108,7 +109,7 @@ def binary_addition(rng, n: int, cfg: dict) -> Example:
     n = max(3, n)
     k = int(rng.integers(1, n - 1))
     a, b = _randint(rng, 1, 2 ** k), _randint(rng, 1, 2 ** (n - 1 - k))
-    little = cfg.get("little_endian", True)
+    little = task_defaults("binary_addition", cfg)["little_endian"]
 
     def digits(x: int, width: int) -> list[str]:
         s = format(x, "b").zfill(width)
@@ -117,16 +118,16 @@ def binary_addition(rng, n: int, cfg: dict) -> Example:
     return Example(digits(a, k) + ["+"] + digits(b, n - 1 - k), digits(a + b, 0), {"a": a, "b": b})
 
 
-# name -> (generator, every symbol of inputs and answers, [min, max] IID lengths, OOD lengths)
+# name -> (generator, every symbol of inputs and answers); lengths and options: config.DATA[name]
 STATE_TASKS = {
-    "count": (count, "ABCDEFGHIJ0123456789", [4, 14], [15, 28]),  # one- and two-digit answers in training
-    "depth": (depth, "()0123456789", [2, 10], [12, 20]),
-    "program": (program, "+-0123456789", [2, 12], [13, 24]),
-    "parity_check": (parity_check, "01", [2, 10], [11, 20]),
-    "even_pairs": (even_pairs, "01", [2, 10], [11, 20]),
-    "cycle_navigation": (cycle_navigation, "0+-1234", [2, 10], [11, 20]),
-    "modular_arithmetic": (modular_arithmetic, "01234+-X", [3, 9], [11, 19]),
-    "reverse_string": (reverse_string, "01", [2, 8], [9, 16]),
-    "duplicate_string": (duplicate_string, "01", [2, 8], [9, 16]),
-    "binary_addition": (binary_addition, "01+", [3, 9], [10, 18]),
+    "count": (count, "ABCDEFGHIJ0123456789"),
+    "depth": (depth, "()0123456789"),
+    "program": (program, "+-0123456789"),
+    "parity_check": (parity_check, "01"),
+    "even_pairs": (even_pairs, "01"),
+    "cycle_navigation": (cycle_navigation, "0+-1234"),
+    "modular_arithmetic": (modular_arithmetic, "01234+-X"),
+    "reverse_string": (reverse_string, "01"),
+    "duplicate_string": (duplicate_string, "01"),
+    "binary_addition": (binary_addition, "01+"),
 }

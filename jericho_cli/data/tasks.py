@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import task_defaults
+
 
 @dataclass
 class Example:
@@ -34,7 +36,7 @@ def mirror(rng, level: int, cfg: dict, *, alphabet: str, must_include: str = "")
         k = int(rng.integers(1, min(n, 2) + 1))  # one or two held-out symbols, anywhere
         for pos in rng.choice(n, size=k, replace=False):
             seq[int(pos)] = _pick(rng, must_include)
-    variant = cfg.get("variant", "copy")
+    variant = task_defaults("mirror", cfg)["variant"]
     target = {"copy": seq, "repeat": seq + seq, "reverse": seq[::-1]}[variant]
     return Example(seq, list(target), {"variant": variant})
 
@@ -168,14 +170,15 @@ def mod(rng, level: int, cfg: dict, *, steps: int, case: str | None = None) -> E
     cases still occur naturally and with a small extra probability (cfg['edge_prob']). Unless
     cfg['balance_remainders'] is false, the remainder is drawn first (see _balanced_operands).
     """
+    cfg = task_defaults("mod", cfg)
     digits = int(level)
-    max_bd = max(1, min(int(cfg.get("divisor_digits", 2)), digits))
-    if case is None and rng.random() < float(cfg.get("edge_prob", 0.1)):
+    max_bd = max(1, min(int(cfg["divisor_digits"]), digits))
+    if case is None and rng.random() < float(cfg["edge_prob"]):
         # A < B and A = B need a dividend no longer than the divisors allow
         case = _pick(rng, ("a_lt_b", "a_eq_b", "b_eq_1") if digits <= max_bd else ("b_eq_1",))
     if case in ("a_eq_b", "a_lt_b"):  # B >= A must stay a divisor of the allowed size
         digits = min(digits, max_bd)
-    balanced = cfg.get("balance_remainders", True) and case in (None, "two_digit_rem")
+    balanced = cfg["balance_remainders"] and case in (None, "two_digit_rem")
     for _ in range(10000):
         if balanced:
             operands = _balanced_operands(rng, digits, max_bd, steps, case == "two_digit_rem")

@@ -1,17 +1,16 @@
-"""The checkpoint format: one `.pt` file, written atomically, read with `weights_only=True`.
+"""The checkpoint: one typed record, one `.pt` file, written atomically, read with `weights_only=True`.
 
-    {"format": "jericho-checkpoint", "version": 1,
-     "model": state_dict, "model_config": {...expanded ModelConfig...}, "config": {data, model, train},
-     "codebook": {...}, "step": int, "git_rev": str,
-     "optimizer": state_dict, "state": {step, best, max_level, selector}}   # training only
-
-`decode` needs only model, model_config and codebook. Only tensors and plain containers are stored,
-so loading never unpickles code: a crafted file fails to load instead of running.
+On disk it is a plain dict (format, version, then the fields below), so loading never unpickles
+code: a crafted file fails to load instead of running. `decode` needs only model, model_config and
+codebook; training adds optimizer and state; `jericho prune` adds prune (and state_mask buffers in
+the weights).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -23,13 +22,33 @@ FORMAT, VERSION = "jericho-checkpoint", 1
 REQUIRED = ("model", "model_config", "codebook")
 
 
-def save(path: str | os.PathLike, ckpt: dict) -> None:
-    with atomic_path(path, suffix=".pt") as tmp:
-        torch.save({"format": FORMAT, "version": VERSION, **ckpt}, tmp)
+@dataclass
+class Checkpoint:
+    model: dict                   # the model's state_dict
+    model_config: dict            # expanded model config (config.ModelConfig.to_dict())
+    codebook: dict                # data.codebook.Codebook.to_dict()
+    config: dict = dataclasses.field(default_factory=dict)  # the run's data/model/train config
+    step: int = 0
+    git_rev: str | None = None
+    optimizer: dict | None = None  # training only: the optimizer's state_dict
+    state: dict | None = None      # training only: step, best, max_level, selector
+    prune: dict | None = None      # pruned checkpoints: mode, keep, source, ...
+
+    def save(self, path: str | os.PathLike) -> None:
+        record = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        with atomic_path(path, suffix=".pt") as tmp:
+            torch.save({"format": FORMAT, "version": VERSION, **record}, tmp)
+
+    def for_inference(self) -> Checkpoint:
+        """The same model without the training state (what a shipped or pruned checkpoint holds)."""
+        return dataclasses.replace(self, optimizer=None, state=None)
 
 
-def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
-    """A checked checkpoint dict, or a one-line JerichoError naming the file and the problem."""
+FIELDS = {f.name for f in dataclasses.fields(Checkpoint)}
+
+
+def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> Checkpoint:
+    """A checked checkpoint, or a one-line JerichoError naming the file and the problem."""
     p = Path(path)
     if not p.is_file():
         raise JerichoError("checkpoint not found" if not p.exists() else "checkpoint is not a file", str(p))
@@ -50,4 +69,7 @@ def load(path: str | os.PathLike, device: str | torch.device = "cpu") -> dict:
     missing = [k for k in REQUIRED if k not in ck]
     if missing:
         raise JerichoError(f"not a jericho checkpoint (no {', '.join(missing)})", str(p))
-    return ck
+    wrong = [k for k in ("model", "model_config", "codebook", "config") if k in ck and not isinstance(ck[k], dict)]
+    if wrong:
+        raise JerichoError(f"not a jericho checkpoint ({wrong[0]} is not a mapping)", str(p))
+    return Checkpoint(**{k: v for k, v in ck.items() if k in FIELDS})

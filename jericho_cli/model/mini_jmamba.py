@@ -18,13 +18,12 @@ import math
 import torch
 import torch.nn as nn
 
-from ..config import ModelConfig
+from ..config import LAYER_KINDS, ModelConfig
 from .attention import MLP, CausalSelfAttention
 from .cores import HyenaBlock, LSTMBlock, S4DBlock
 from .features import Spectral
 from .ssd import Mamba2Layer
 
-LAYER_KINDS = ("ssd", "attn", "lstm", "s4d", "hyena")
 
 
 class SSDBlock(nn.Module):

@@ -13,7 +13,7 @@ from ..data import pools
 from ..data.codebook import Codebook
 from ..data.render import Variation, render
 from ..errors import JerichoError
-from ..inference import pad_batch
+from ..model.loading import pad_batch
 from ..io.audio import read_wav
 from ..io.manifest import read_manifest, resolve
 from ..model.mini_jmamba import MiniJMamba

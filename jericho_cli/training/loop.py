@@ -26,6 +26,7 @@ from ..data import pools
 from ..data.codebook import Codebook
 from ..errors import JerichoError
 from ..io import checkpoint
+from ..io.checkpoint import Checkpoint
 from ..io.files import check_out_path, fingerprint, remove_stale_temps, write_json_atomic, write_text_atomic
 from ..logs import add_file, log
 from ..model import losses
@@ -124,15 +125,15 @@ def load_checkpoint_if_available(out_dir: Path, cfg: dict, cb: Codebook, model, 
             metrics.unlink(missing_ok=True)  # rows of a run killed before its first checkpoint
         return state
     ck = checkpoint.load(last, device)
-    if "state" not in ck or "optimizer" not in ck:
+    if ck.state is None or ck.optimizer is None:
         raise JerichoError("not a training checkpoint (no optimizer state); cannot resume", str(last))
-    if _comparable(ck.get("config", {})) != _comparable(cfg) or ck["codebook"] != cb.to_dict():
+    if _comparable(ck.config) != _comparable(cfg) or ck.codebook != cb.to_dict():
         raise JerichoError("was trained with another config or codebook; resume with the same one or use "
                            "--overwrite", str(last))
-    model.load_state_dict(ck["model"])
-    opt.load_state_dict(ck["optimizer"])
-    selector.load(ck["state"]["selector"])
-    state = ck["state"]
+    model.load_state_dict(ck.model)
+    opt.load_state_dict(ck.optimizer)
+    selector.load(ck.state["selector"])
+    state = ck.state
     if rank == 0 and metrics.exists():  # rows written after the checkpoint (a kill between the two) are redone
         rows = [ln for ln in metrics.read_text().splitlines() if _row_step(ln) <= state["step"]]
         write_text_atomic(metrics, "".join(r + "\n" for r in rows))
@@ -144,9 +145,9 @@ def init_weights(path: str, model, cb: Codebook) -> dict:
     """train.init: another run's model weights (ESPnet's --init_param, icefall's fine-tuning), checked
     before the run folder is touched: same codebook, and every parameter present with its shape."""
     ck = checkpoint.load(path)
-    if ck["codebook"] != cb.to_dict():
+    if ck.codebook != cb.to_dict():
         raise JerichoError("train.init: was trained with another codebook", path)
-    own, theirs = model.state_dict(), ck["model"]
+    own, theirs = model.state_dict(), ck.model
     diff = ([f"{k} missing" for k in own if k not in theirs] + [f"{k} not in this model" for k in theirs if k not in own]
             + [f"{k} is {tuple(theirs[k].shape)}, this model's {tuple(v.shape)}"
                for k, v in own.items() if k in theirs and theirs[k].shape != v.shape])
@@ -163,9 +164,8 @@ def _row_step(line: str) -> float:
 
 
 def save_checkpoint(path: Path, model, opt, cfg: dict, cb: Codebook, state: dict) -> None:
-    checkpoint.save(path, {"model": model.state_dict(), "model_config": model.cfg.to_dict(), "config": cfg,
-                           "codebook": cb.to_dict(), "step": state["step"], "git_rev": git_revision(),
-                           "optimizer": opt.state_dict(), "state": state})
+    Checkpoint(model=model.state_dict(), model_config=model.cfg.to_dict(), codebook=cb.to_dict(), config=cfg,
+               step=state["step"], git_rev=git_revision(), optimizer=opt.state_dict(), state=state).save(path)
 
 
 def backward(net, model, exs: list, cfg: dict, sym_index: dict, device, step: int) -> dict:

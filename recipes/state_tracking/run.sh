@@ -3,7 +3,6 @@
 # trained with SSD eigenvalues in [0, 1] (Mamba's) and in [-1, 1] (Grazzi et al., ICLR 2025), seeds
 # 0 1 2, scored from the output audio on IID, 2x and 4x the longest training length.
 #
-#   0 configs: exp/conf/<task>_<variant>.yaml (conf/train_cpu.yaml + the task + its answer slot + variant)
 #   1 per task and variant: synth the test sets (test_iid; test_ood_length: up to 2x the longest
 #     training input; test_ood_4x: 2x to 4x; --splits may add test_ood_8x: 4x to 8x), train, decode,
 #     score (../utils/recipe.sh stages 0-3)
@@ -11,10 +10,11 @@
 #     accuracy vs input length per task and variant
 # Runs are exp/<task>_abl_<variant>_seed<N>: `jericho report --book` reads each task as an ablation family.
 #
-# Variants: eig01 (neg_eig false), eig11 (neg_eig true); ssd_only_eig01 / ssd_only_eig11 drop the
-# attention layers (recipes/conf/cores/ssd_only.yaml) where attention could do the counting.
+# A run's config is three files given in order: the base (--conf), conf/task/<task>.yaml (the task and
+# its answer slot) and conf/variant/<variant>.yaml: eig01 (neg_eig false), eig11 (neg_eig true);
+# ssd_only_eig01 / ssd_only_eig11 drop the attention layers (recipes/conf/cores/ssd_only.yaml).
 #   ./run.sh --tasks "parity_check even_pairs" --variants "eig01 eig11 ssd_only_eig11"
-#   ./run.sh --tasks parity_check --variants ssd_only_eig11 --seeds 0 --conf conf/train_cpu_long.yaml --tag _long
+#   ./run.sh --tasks parity_check --variants ssd_only_eig11 --seeds 0 --conf conf/tuning/train_cpu_long.yaml --tag _long
 set -euo pipefail
 
 # ---- options: each can be given as --name value (underscores as dashes: --stop-stage 3) ----
@@ -24,7 +24,7 @@ seeds="0 1 2"
 conf=conf/train_cpu.yaml  # base training config
 tag=             # run names exp/<task><tag>_abl_<variant>: another budget beside the default one
 n_test=100       # utterances per test set
-stage=0
+stage=1
 stop_stage=2
 nj=2
 device=auto
@@ -36,37 +36,17 @@ log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (state_tracking/run.sh) $*" >&2; }
 cd "$(dirname "$0")"
 . ../utils/parse_options.sh
 
-answer_slot() {  # model options for the task's answers: one symbol or a number, or a string as long as the input
-  case $1 in
-    reverse_string|binary_addition) echo "answer_ratio: 1.0, answer_pad: 30" ;;
-    duplicate_string) echo "answer_ratio: 2.0, answer_pad: 30" ;;
-    count|depth|program) echo "answer_ratio: 0.0, answer_pad: 60" ;;  # up to two digits (and a sign)
-    *) echo "answer_ratio: 0.0, answer_pad: 30" ;;
-  esac
-}
-
-if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
-  log "Stage 0: configs for $tasks x $variants"
-  mkdir -p exp/conf
-  for t in $tasks; do
-    for v in $variants; do
-      inc=$(realpath "$conf")
-      case $v in
-        eig01|eig11) ;;
-        ssd_only_eig01|ssd_only_eig11) inc="[$inc, $(realpath ../conf/cores/ssd_only.yaml)]" ;;
-        *) echo "$0: unknown variant $v (eig01, eig11, ssd_only_eig01, ssd_only_eig11)" >&2; exit 2 ;;
-      esac
-      neg=false; [ "${v##*_}" = eig11 ] && neg=true
-      printf '# made by recipes/state_tracking/run.sh stage 0\ninclude: %s\nmodel: {neg_eig: %s, %s}\ntrain: {task: %s}\n' \
-        "$inc" "$neg" "$(answer_slot "$t")" "$t" > "exp/conf/${t}${tag}_$v.yaml"
-    done
-  done
-fi
+for v in $variants; do
+  [ -f "conf/variant/$v.yaml" ] || { echo "$0: unknown variant $v ($(ls conf/variant | sed 's/\.yaml$//' | xargs))" >&2; exit 2; }
+done
+for t in $tasks; do
+  [ -f "conf/task/$t.yaml" ] || { echo "$0: unknown task $t ($(ls conf/task | sed 's/\.yaml$//' | xargs))" >&2; exit 2; }
+done
 
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for t in $tasks; do for v in $variants; do
     log "Stage 1: $t, $v, seeds $seeds"
-    ../utils/recipe.sh --task "$t" --stage 0 --stop-stage 3 --conf "exp/conf/${t}${tag}_$v.yaml" \
+    ../utils/recipe.sh --task "$t" --stage 0 --stop-stage 3 --conf "$conf conf/task/$t.yaml conf/variant/$v.yaml" \
       --exp "exp/${t}${tag}_abl_$v" --seeds "$seeds" --sets "$(for s in $splits; do printf '%s/%s ' "$t" "$s"; done)" --data "data/$t" \
       --n-test "$n_test" --nj "$nj" --device "$device" --init "$init"
   done; done

@@ -12,7 +12,7 @@ set -euo pipefail
 task=            # mirror | bracket | mod | multitask (multitask: the config's train.task list)
 stage=0          # first stage to run
 stop_stage=5     # last stage to run
-conf=conf/train_cpu.yaml  # training config (data:, model:, train:; may include: a base file)
+conf=conf/train_cpu.yaml  # training config(s) (data:, model:, train:); several, space-separated, apply in order
 exp=             # run name (default exp/<task>_cpu): seed N trains in ${exp}_seed<N>
 seeds=0          # training seeds, e.g. "0 1 2": report --book gives mean ± sd over them
 sets=            # test sets, "task/split ..."; task/split@conf.yaml synthesizes one with its own data config
@@ -33,19 +33,21 @@ log() { echo "$(date '+%Y-%m-%d %H:%M:%S') ($(basename "$PWD")/run.sh) $*" >&2; 
 . "$(dirname "$0")/parse_options.sh"
 [ -n "$task" ] || { echo "$0: --task is required (see --help)" >&2; exit 2; }
 [ -n "$exp" ] || exp=exp/${task}_cpu
-[ -f "$conf" ] || { echo "$0: no config $conf" >&2; exit 1; }
+for f in $conf; do [ -f "$f" ] || { echo "$0: no config $f" >&2; exit 1; }; done
 . "$(dirname "$0")/../cmd.sh"
 
 train_task_opt="--set train.task=$task"  # multitask: the tasks come from the config
 [ "$task" = multitask ] && train_task_opt=""
 tasks_of() { if [ "$task" = multitask ]; then echo "mirror bracket mod"; else echo "$task"; fi; }
 
+conf_args() { local f; for f in $1; do printf -- '--config %s ' "$f"; done; }  # "a.yaml b.yaml" -> --config a.yaml --config b.yaml
+
 # synth_set TASK SPLIT OUTDIR DATA_CONFIG [more synth options]: a finished set is kept; one made with
 # other parameters (another --conf, --seed, --n-test) is refused by synth: give another --data
 synth_set() {
   local t=$1 s=$2 d=$3 c=$4; shift 4
   $synth_cmd "$exp/log/synth_$(basename "$(dirname "$d")")_$(basename "$d").log" \
-    jericho synth --task "$t" --split "$s" --n "$n_test" --seed "$seed" --config "$c" --jobs "$nj" --quiet \
+    jericho synth --task "$t" --split "$s" --n "$n_test" --seed "$seed" $(conf_args "$c") --jobs "$nj" --quiet \
     --out "$d" "$@"
 }
 
@@ -61,7 +63,7 @@ score_set() {  # score_set RUN_DIR DATA_DIR NAME
 
 train_seeds() {  # train_seeds EXP CONFIG [--set ...]: seed N into EXP_seed<N>, one job array over $seeds
   local e=$1 c=$2; shift 2
-  $train_cmd "JOB=$(echo $seeds | tr ' ' ,)" "${e}_seedJOB/log/train.stage.log" jericho train --config "$c" \
+  $train_cmd "JOB=$(echo $seeds | tr ' ' ,)" "${e}_seedJOB/log/train.stage.log" jericho train $(conf_args "$c") \
     --out "${e}_seedJOB" --resume --quiet --set "train.device=$device" $train_task_opt --set train.seed=JOB "$@"
 }
 
