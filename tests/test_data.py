@@ -248,7 +248,7 @@ def test_strict_unseen_symbol_protocol_keeps_training_tones_out_of_k_and_l_bands
     from jericho_cli.config import load_config
     from jericho_cli.data.codebook import Codebook
     from jericho_cli.training.batches import training_variation
-    cfg = load_config(["recipes/mirror/conf/symbols/copy_head.yaml"], [])
+    cfg = load_config(["recipes/mirror/conf/tuning/symbols/copy_head.yaml"], [])
     cb = Codebook.load()
     freqs, lo, hi = cb.band_edges()
     band = [(lo[i], hi[i]) for i, f in enumerate(freqs) if any(f in cb.symbols[s] for s in "KL")]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SUMMARIES = sorted(str(p) for p in ROOT.glob("outputs/mirror_cpu_seed*/score_*/summary.json"))
+SUMMARIES = sorted(str(p) for p in ROOT.glob("outputs/mirror/mirror_cpu_seed*/score_*/summary.json"))
 EXAMPLES = ROOT / "examples" / "audio" / "index.jsonl"
 
 
@@ -22,7 +22,7 @@ def test_page_holds_tables_plots_and_every_example(page):
     text = page.read_text()
     n = len(EXAMPLES.read_text().splitlines())
     assert text.count("<audio controls") == 3 * n and text.count("spectrogram'") == 3 * n
-    assert "<table><tr><th>run</th>" in text and "accuracy_vs_length.png" in text
+    assert "<table><tr><th>task/split</th>" in text and "accuracy_vs_length.png" in text  # the book, plots
     assert "<mark>" in text and "class='bad'" in text and "class='ok'" in text  # failures are marked
     assert "http://" not in text and "https://" not in text and "<script" not in text  # opens from a file
     for src in __import__("re").findall(r"src='([^']+)'", text):

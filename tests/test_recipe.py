@@ -38,6 +38,11 @@ def test_recipes_that_cd_to_their_folder_parse_options_from_anywhere(recipe):
     assert res.returncode == 0 and "--stage " in res.stdout and res.stderr == "", res.stderr
     res = run("--no-such-option", "1")
     assert res.returncode == 2 and "unknown option --no-such-option" in res.stderr
+    if recipe == "state_tracking":  # tasks and variants are YAML files: an unknown one is named, with the known
+        res = run("--variants", "eig2")
+        assert res.returncode == 2 and "unknown variant eig2 (eig01 eig11 ssd_only_eig01 ssd_only_eig11)" in res.stderr
+        res = run("--tasks", "parity")
+        assert res.returncode == 2 and "unknown task parity (binary_addition count" in res.stderr
 
 
 def test_unknown_option_is_a_usage_error():
@@ -46,10 +51,10 @@ def test_unknown_option_is_a_usage_error():
 
 
 def test_stages_0_to_4_end_to_end(tmp_path):
-    conf = tmp_path / "tiny.yaml"
-    conf.write_text(f"include: {ROOT / 'recipes/mirror/conf/train_cpu.yaml'}\n"
-                    "train: {steps: 4, val_every: 2, val_n: 2, batch_size: 2}\n")
-    args = ["--conf", conf, "--exp", tmp_path / "exp", "--data", tmp_path / "data", "--n-test", 3]
+    conf = tmp_path / "tiny.yaml"  # layered on the recipe's default: --conf takes several files, in order
+    conf.write_text("train: {steps: 4, val_every: 2, val_n: 2, batch_size: 2}\n")
+    args = ["--conf", f"{ROOT / 'recipes/mirror/conf/train_cpu.yaml'} {conf}", "--exp", tmp_path / "exp",
+            "--data", tmp_path / "data", "--n-test", 3]
     res = _recipe(*args)
     assert res.returncode == 0, res.stderr[-2000:]
     assert "Stage 4: report" in res.stderr
@@ -58,6 +63,8 @@ def test_stages_0_to_4_end_to_end(tmp_path):
         assert (exp / f"score_mirror_{s}" / "summary.json").exists()
         assert (exp / "log" / f"decode_mirror_{s}.log").read_text().rstrip().endswith("rc=0")
     assert (exp / "run.json").exists() and "| mirror" in (exp / "RESULTS.md").read_text()
+    used = (exp / "config.yaml").read_text()
+    assert "steps: 4" in used and "iid_levels:\n    - 3\n    - 5" in used  # both files took effect
     assert "## Main results" in (tmp_path / "exp_RESULTS.md").read_text()
     assert _recipe(*args, "--stage", 2).returncode == 0  # a rerun keeps what is done
     ft = _recipe(*args[:2], "--exp", tmp_path / "ft", *args[4:], "--stage", 1, "--stop-stage", 1,

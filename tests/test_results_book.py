@@ -48,22 +48,22 @@ def test_book_sections_numbers_and_update(tmp_path, cli):
     out = cli("report", "--book", *paths, "--by", "none")
     assert out.exit_code == 0, out.output
     md = out.stdout
-    # runs: model, parameters, budget, hardware and wall time from the run folders
-    assert "| bracket_cpu " in md and "168k" in md and "100 steps x 8; levels bracket 4-8" in md
-    assert "2-core Test CPU" in md and "no CTC" in md
-    # main table: one column per main run, exact / token accuracy, with the constant-answer baseline
-    main = md.split("## Main results")[1].split("##")[0]
-    assert "bracket_cpu_abl" not in main and "bracket_cpu_shuffled" not in main
-    assert "75.00 | 100.0 / 100.0 |" in main and "75.0 / 75.0" in main  # constant answer V: 3 of 4
-    # controls: the silence run and the shuffled-answer model, with what the model answers most
-    controls = md.split("## Negative controls")[1].split("##")[0]
-    assert "silence" in controls and "X (75.0%)" in controls
-    assert "shuffled_answers" in controls and "V (100.0%)" in controls
-    # ablations: base first, one row each, with its wall time
-    abl = [ln for ln in md.split("## Ablations of bracket_cpu")[1].split("##")[0].splitlines() if ln.startswith("| ")]
-    assert abl[1].startswith("| base") and "100.0" in abl[1] and "30" in abl[1]
-    assert abl[2].startswith("| no_ctc") and "25.0" in abl[2]
-    assert "## Errors: reasoning vs rendering" not in md  # no aux symbols scored here
+    # the environment block, then one section per configuration with its facts from run.json
+    assert md.startswith("## Environment") and "2-core Test CPU (4 runs)" in md
+    main = md.split("## bracket_cpu\n", 1)[1].split("\n## ", 1)[0]
+    assert "168k parameters; 100 steps x 8; levels bracket 4-8" in main and "train 12 s a seed" in main
+    # task x split rows: exact match beside the best constant answer (V: 3 of 4), token accuracy
+    assert "| bracket/test_iid | 4 | 75.0 | 100.0 |" in main
+    assert "| bracket/test_ood_length | 4 | 75.0 | 75.0 |" in main
+    # controls are rows of their configuration, with what the model answers most
+    assert "| bracket/test_iid control: silence | 4 | 75.0 | 0.0 |" in main and "says X (75.0%)" in main
+    shuffled = md.split("## bracket_cpu_shuffled\n", 1)[1].split("\n## ", 1)[0]
+    assert "control: shuffled_answers" in shuffled and "says V (100.0%)" in shuffled
+    # ablations: one table per family, base first, one row per variant with its wall time
+    abl = [ln for ln in md.split("## bracket_cpu: variants, exact match %")[1].splitlines() if ln.startswith("| ")]
+    assert abl[1].startswith("| base | 1 |") and abl[1].rstrip().endswith("| 30 | 100.0 |")
+    assert abl[2].startswith("| no_ctc | 1 |") and abl[2].rstrip().endswith("| 31 | 25.0 |")
+    assert "## bracket_cpu_abl" not in md  # variants are not configurations of their own
 
     # --update keeps the hand-written head and replaces what is below the marker, atomically
     doc = tmp_path / "RESULTS.md"
@@ -71,7 +71,7 @@ def test_book_sections_numbers_and_update(tmp_path, cli):
     assert cli("report", "--book", "--update", doc, *paths).exit_code == 0
     text = doc.read_text()
     assert text.startswith("# Results\n\nWritten by hand.\n\n" + MARKER) and "stale table" not in text
-    assert text.count(MARKER) == 1 and "## Runs" in text
+    assert text.count(MARKER) == 1 and "## Environment" in text
     assert cli("report", "--update", doc, *paths).exit_code != 0  # --update without --book
 
 
@@ -86,13 +86,11 @@ def test_seeds_of_a_run_are_one_column_with_mean_and_sd(tmp_path, cli):
             "score_bracket_test_iid": _rows("bracket", "test_iid", refs, refs if seed else ["X"] * 4)},
             abl="no_ctc", wall=10 + seed)
     md = cli("report", "--book", *paths, "--by", "none").stdout
-    main = md.split("## Main results: exact")[1].split("##")[0]
-    assert "bracket_cpu (3 seeds)" in main and "66.7 ± 38.2" in main  # mean and sample sd of 100, 75, 25
-    per_seed = md.split("## Main results per seed")[1].split("##")[0]
-    assert "0: 100.0  1: 75.0  2: 25.0" in per_seed
-    abl = md.split("## Ablations of bracket_cpu")[1]
-    assert re.search(r"\| no_ctc\s+\|\s+2 \| 50.0, 100.0 ", abl)  # two seeds: each value, not a mean ± sd
-    assert "| bracket_cpu_seed2 " in md  # every seed's run folder is listed with its facts
+    main = md.split("## bracket_cpu (seeds 0, 1, 2)")[1].split("\n## ", 1)[0]
+    # mean and sample sd of 100, 75, 25 beside each seed's value
+    assert "| bracket/test_iid | 4 | 50.0 | 66.7 ± 38.2 | 100.0, 75.0, 25.0 |" in main
+    abl = md.split("## bracket_cpu: variants, exact match %")[1]
+    assert re.search(r"\| no_ctc \| 2 \|.*\| 50.0, 100.0 \|", abl)  # two seeds: each value, not a mean ± sd
 
 
 def test_robustness_table_compares_conditions_with_the_same_seeds_clean(tmp_path, cli):
@@ -105,13 +103,15 @@ def test_robustness_table_compares_conditions_with_the_same_seeds_clean(tmp_path
             "score_mirror_robust_snr0": _rows("mirror", "test_iid", refs, [""] * 4),
             "score_mirror_robust_independent": _rows("mirror", "test_iid", refs, refs)})
     md = cli("report", "--book", *paths, "--by", "none").stdout
-    rob = md.split("## Robustness")[1].split("##")[0]
-    header = [ln for ln in rob.splitlines() if ln.startswith("| run")][0]
-    assert [c.strip() for c in header.split("|")[1:-1]] == ["run", "task", "seeds", "clean", "snr10", "snr0",
-                                                            "independent"]
-    assert re.search(r"\| mirror_cpu \| mirror\s+\|\s+2 \| 100.0, 75.0 \| 50.0, 50.0 \| 0.0, 0.0 \| 100.0, 100.0 ", rob)
-    main = md.split("## Main results: exact")[1].split("##")[0]
-    assert "mirror_cpu (3 seeds)" in main and "91.7 ± 14.4" in main  # the clean figure keeps all seeds
+    main = md.split("## mirror_cpu (seeds 0, 1, 2)")[1]
+    assert "| mirror/test_iid | 4 | 25.0 | 91.7 ± 14.4 | 100.0, 100.0, 75.0 |" in main  # clean: all seeds
+    # conditions are rows of the same configuration, over the seeds that ran them (two: each value)
+    assert "| mirror/test_iid @ snr10 | 4 | 25.0 | 50.0, 50.0 |" in main
+    assert "| mirror/test_iid @ snr0 | 4 | 25.0 | 0.0, 0.0 |" in main
+    assert "| mirror/test_iid @ independent | 4 | 25.0 | 100.0, 100.0 |" in main
+    rows = [ln.split(" | ")[0] for ln in main.splitlines() if ln.startswith("| mirror/")]
+    assert rows == ["| mirror/test_iid", "| mirror/test_iid @ snr10", "| mirror/test_iid @ snr0",
+                    "| mirror/test_iid @ independent"]
 
 
 def test_summary_records_constant_baseline_and_top_answer():

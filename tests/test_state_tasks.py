@@ -68,3 +68,13 @@ def test_splits_are_disjoint_and_ood_is_longer(task):
     for split, k in (("test_ood_4x", 2), ("test_ood_8x", 4)):  # (k x hi, 2k x hi], rounded as above
         xs = [pools.draw(task, split, i, 0, cfg).input for i in range(30)]
         assert k * hi - 1 <= min(map(len, xs)) and max(map(len, xs)) <= 2 * k * hi + 1, split
+
+
+def test_every_state_task_has_its_defaults_in_config_and_only_there():
+    from jericho_cli.config import DATA, STATE_TASK_LEVELS, TASKS
+    assert set(STATE_TASKS) == set(STATE_TASK_LEVELS) and set(STATE_TASKS) <= set(TASKS)
+    assert all(len(entry) == 2 for entry in STATE_TASKS.values())  # generator, alphabet: no defaults here
+    assert DATA["cycle_navigation"]["cycle"].default == 5  # a real key now: settable with --set
+    rng = np.random.default_rng(0)
+    ex = STATE_TASKS["cycle_navigation"][0](rng, 12, {"cycle": 3})
+    assert int(ex.target[0]) < 3

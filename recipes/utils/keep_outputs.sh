@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Copy the small, citable part of recipe runs into outputs/<study>/<run>/ (committed; RESULTS.md is
 # built from these): config, run.json (parameters, hardware, wall time), training log and metrics,
-# score summaries, per-utterance scores (gzipped) and the run's markdown tables. The study is the
+# score summaries (JSON without indentation: the same values, a third of the bytes), per-utterance
+# scores (gzipped) and the run's markdown tables. The study is the
 # recipe that ran it (recipes/<study>/exp/<run>; STUDY=name overrides). Checkpoints, wavs, decodes
 # and plots (redrawn from the summaries by `jericho report --plots`) stay in exp/.
 #   recipes/utils/keep_outputs.sh recipes/mod/exp/mod_cpu_seed0 recipes/mirror/exp/mirror_cpu_abl_*
@@ -20,7 +21,8 @@ for e in "$@"; do
   for s in "$e"/score_*/; do
     [ -f "$s/summary.json" ] || continue
     mkdir -p "$d/$(basename "$s")"
-    cp "$s/summary.json" "$d/$(basename "$s")/"
+    python3 -c 'import json, sys; json.dump(json.load(open(sys.argv[1])), open(sys.argv[2], "w"), separators=(",", ":"))' \
+      "$s/summary.json" "$d/$(basename "$s")/summary.json"
     gzip -9 -n -c "$s/scores.jsonl" > "$d/$(basename "$s")/scores.jsonl.gz"
   done
   echo "kept $e -> $d" >&2

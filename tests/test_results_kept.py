@@ -1,0 +1,60 @@
+"""Every generated table in RESULTS.md and recipes/*/RESULTS.md is what the kept runs under
+outputs/<study>/<run>/ give today: regenerating each document's book from those files must reproduce
+the committed text below its marker byte for byte. A figure whose run folder was deleted, or a table
+edited by hand, fails here. The sources are the Makefile's `results` target's (keep the two alike)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from jericho_cli.reporting.book import MARKER, write_book
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDIES = ["mirror", "bracket", "mod", "multitask", "cores", "state_tracking"]
+HEADLINE = ["mirror/mirror_cpu_seed[0-9]", "bracket/bracket_cpu_seed[0-9]", "mod/mod_cpu_seed[0-9]",
+            "multitask/multitask_cpu_sc_seed[0-9]"]
+
+
+def _paths(*patterns: str) -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for pat in patterns for p in ROOT.glob(pat))
+
+
+def _committed(document: str) -> str:
+    text = (ROOT / document).read_text()
+    assert MARKER in text, f"{document} has no generated part"
+    return text.split(MARKER, 1)[1].lstrip("\n")
+
+
+@pytest.fixture(autouse=True)
+def _from_root(monkeypatch):
+    monkeypatch.chdir(ROOT)  # the books name runs by the paths they were given, relative to the root
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_recipe_results_come_from_kept_runs(study):
+    paths = _paths(f"outputs/{study}/*/score_*/summary.json")
+    assert paths, f"no kept runs under outputs/{study}/"
+    assert write_book(paths, fmt="md", by=None) == _committed(f"recipes/{study}/RESULTS.md")
+
+
+def test_analysis_results_come_from_kept_runs():
+    paths = _paths("outputs/analysis/*/probe_*/summary.json", "outputs/analysis/*/prune/*/summary.json")
+    assert write_book(paths, fmt="md", by=None) == _committed("recipes/analysis/RESULTS.md")
+
+
+def test_headline_comes_from_each_tasks_default_model():
+    paths = _paths(*(f"outputs/{run}/score_*/summary.json" for run in HEADLINE))
+    assert write_book(paths, fmt="md", by=None, headline_only=True) == _committed("RESULTS.md")
+
+
+def test_every_mean_and_sd_in_the_write_ups_is_a_generated_figure():
+    """Each `mean ± sd` the README and the recipes' README.md write-ups quote is in a generated table
+    (which the tests above tie to kept files): no figure in prose without a kept run behind it."""
+    generated = "".join(_committed(str(p.relative_to(ROOT))) for p in
+                        [ROOT / "RESULTS.md", *sorted(ROOT.glob("recipes/*/RESULTS.md"))])
+    for doc in [ROOT / "README.md", *sorted(ROOT.glob("recipes/*/README.md"))]:
+        figures = re.findall(r"\d+\.\d ± \d+\.\d", doc.read_text())
+        missing = [f for f in figures if f not in generated]
+        assert not missing, f"{doc.relative_to(ROOT)}: {missing[:5]} in no generated table"
+    assert len(re.findall(r"\d+\.\d ± \d+\.\d", (ROOT / "README.md").read_text())) >= 10
