@@ -65,7 +65,8 @@ def test_stages_0_to_4_end_to_end(tmp_path):
     assert (exp / "run.json").exists() and "| mirror" in (exp / "RESULTS.md").read_text()
     used = (exp / "config.yaml").read_text()
     assert "steps: 4" in used and "iid_levels:\n    - 3\n    - 5" in used  # both files took effect
-    assert "## Main results" in (tmp_path / "exp_RESULTS.md").read_text()
+    book = (tmp_path / "exp_RESULTS.md").read_text()
+    assert book.startswith("## Environment") and "| mirror/test_iid | 3 |" in book  # the seeds' book
     assert _recipe(*args, "--stage", 2).returncode == 0  # a rerun keeps what is done
     ft = _recipe(*args[:2], "--exp", tmp_path / "ft", *args[4:], "--stage", 1, "--stop-stage", 1,
                  "--init", f"{tmp_path}/exp_seedJOB/best.pt")  # --init: seed N fine-tuned from seed N
@@ -74,7 +75,7 @@ def test_stages_0_to_4_end_to_end(tmp_path):
     res = _recipe(*args, "--stage", 8, "--stop-stage", 8, "--snrs", 10)
     assert res.returncode == 0, res.stderr[-2000:]
     book = (tmp_path / "exp_RESULTS.md").read_text()
-    assert "## Robustness" in book and "snr10" in book and "independent" in book and "reverb" in book
+    assert "mirror/test_iid @ snr10" in book and "@ independent" in book and "@ reverb" in book
     assert (exp / "plots" / "accuracy_vs_snr.png").exists()
     other = _recipe(*args, "--seed", 8, "--stop-stage", 0)  # another seed into the same --data: refused
     assert other.returncode == 1 and "seed 7 -> 8" in other.stderr
