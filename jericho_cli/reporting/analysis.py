@@ -58,11 +58,17 @@ def markdown(summary: dict, name: str = "") -> str:
                  "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['layer']} | {r['length']} | {r['n']} | {r['final_norm']:.2f} | {r['final_norm_sd']:.2f} | "
                   f"{r['mean_norm']:.2f} | {_growth(r['growth'])} |" for r in t]
-    elif a == "linear-probes":
-        lines = ["| representation | variable | metric | probe | shuffled labels | chance | n train / eval |",
-                 "|---|---|---|---|---|---|---|"]
-        lines += [f"| {r['rep']} | {r['variable']} | {r['metric']} | {_f(r['value'])} | {_f(r['shuffled'])} | "
-                  f"{_f(r['chance'])} | {r['n_train']} / {r['n_eval']} |" for r in t]
+    elif a == "linear-probes":  # one row per hidden variable, one column per representation probed
+        reps = list(dict.fromkeys(r["rep"] for r in t))
+        head = head.replace(")\n\n", "; each cell: the probe, on shuffled labels in brackets)\n\n")
+        lines = ["| variable (metric, chance) | n train / eval | " + " | ".join(reps) + " |",
+                 "|---|---|" + "---|" * len(reps)]
+        for var in dict.fromkeys(r["variable"] for r in t):
+            rows = {r["rep"]: r for r in t if r["variable"] == var}
+            first = next(iter(rows.values()))
+            cells = [f"{_f(rows[rep]['value'])} ({_f(rows[rep]['shuffled'])})" if rep in rows else "-" for rep in reps]
+            lines.append(f"| {var} ({first['metric']}, {_f(first['chance'])}) | {first['n_train']} / {first['n_eval']} | "
+                         + " | ".join(cells) + " |")
     elif a == "structure":
         lines = ["| representation | condition | variance ratio [95% CI] | permuted | top-25% confident | "
                  "entropy reduction (nats) | clusters (effective) | excluded | ratio by input length |",
