@@ -47,6 +47,7 @@ IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"), ("train", "tenso
 
 
 def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
+    """The weighted answer loss; `weights` is train.loss (a term it leaves out is not computed)."""
     wave, n, ans_steps, tgt, mask, tgt_wave = batch
     out = model(wave, n, ans_steps)  # model: the MiniJMamba, or its DistributedDataParallel wrapper
     bare = getattr(model, "module", model)
@@ -59,7 +60,7 @@ def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
     if weights.get("ctc", 0) > 0:
         parts["ctc"] = losses.ctc(out["ctc"], ans_steps, symbols)
     if weights.get("mrstft", 0) > 0:
-        parts["mrstft"] = losses.mr_stft(bare.to_wave(out["log_mag"], weights.get("loss_gl_iters", 4)), tgt_wave)
+        parts["mrstft"] = losses.mr_stft(bare.to_wave(out["log_mag"], weights["loss_gl_iters"]), tgt_wave)
     total = sum(weights[k] * v for k, v in parts.items())
     return total, {k: v.item() for k, v in parts.items()}
 
