@@ -10,7 +10,7 @@ import torch
 
 from jericho_cli.config import ModelConfig
 from jericho_cli.model.mini_jmamba import MiniJMamba
-from jericho_cli.model.ssd import Mamba2Layer, ssd_chunked, ssd_recurrent
+from jericho_cli.model.ssd import Mamba2Layer, auto_chunk, ssd_chunked, ssd_chunked_reference, ssd_recurrent
 
 
 def _inputs(b=2, l=77, h=4, p=8, g=2, n=16, seed=0):
@@ -21,14 +21,19 @@ def _inputs(b=2, l=77, h=4, p=8, g=2, n=16, seed=0):
                 D=f(h), initial_state=f(b, h, p, n))
 
 
+@pytest.mark.parametrize("scan", [ssd_chunked, ssd_chunked_reference])
 @pytest.mark.parametrize("neg_eig", [False, True])
-@pytest.mark.parametrize("chunk,length", [(8, 77), (16, 50), (64, 33), (32, 96), (128, 5)])
-def test_chunked_equals_recurrence_forward_and_gradients(chunk, length, neg_eig):
-    args = _inputs(l=length)
+@pytest.mark.parametrize("chunk,length,groups", [(8, 77, 2), (16, 50, 1), (64, 33, 4), (32, 96, 1), (128, 5, 2),
+                                                 (8, 300, 1)])  # 300 / 8: more chunks than one matrix takes
+def test_chunked_equals_recurrence_forward_and_gradients(chunk, length, groups, neg_eig, scan):
+    """Both chunked scans (the fast one and the reference written as the maths reads) against the
+    step-by-step recurrence in float64: ragged lengths, groups of heads, [-1, 1] eigenvalues, an
+    initial state; outputs, final state and every input's gradient."""
+    args = _inputs(l=length, g=groups)
     for v in args.values():
         v.requires_grad_(True)
     y0, s0 = ssd_recurrent(**args, neg_eig=neg_eig)
-    y1, s1 = ssd_chunked(**args, chunk_size=chunk, neg_eig=neg_eig)
+    y1, s1 = scan(**args, chunk_size=chunk, neg_eig=neg_eig)
     torch.testing.assert_close(y1, y0, rtol=1e-10, atol=1e-10)
     torch.testing.assert_close(s1, s0, rtol=1e-10, atol=1e-10)
     w = torch.randn_like(y0)
@@ -69,6 +74,11 @@ def test_whole_model_gradients_equal_a_one_step_at_a_time_scan(neg_eig, monkeypa
     assert chunked.keys() == sequential.keys() and any("A_log" in k for k in chunked)
     for k in chunked:
         torch.testing.assert_close(chunked[k], sequential[k], rtol=1e-8, atol=1e-10, msg=k)
+
+
+def test_chunk_length_follows_the_sequence_within_the_configured_limit():
+    assert [auto_chunk(n, 64) for n in (5, 100, 300, 1000, 100000)] == [16, 16, 32, 32, 64]
+    assert auto_chunk(100000, 32) == 32 and auto_chunk(10, 8) == 8
 
 
 def test_negative_eigenvalues_flip_the_state_sign():

@@ -59,8 +59,96 @@ def ssd_recurrent(x, dt, A, B, C, D=None, initial_state=None, neg_eig=False):
     return y, S
 
 
+MATRIX_CHUNKS = 32  # up to this many chunks their states are combined by one matrix, beyond by a loop
+
+
+def auto_chunk(length: int, limit: int) -> int:
+    """The chunk length for a sequence on the CPU. The work inside a chunk grows with Q per step (Q x Q
+    elementwise arrays dominate on a CPU, not the matrix products), the work across chunks with L / Q,
+    so: a power of two near sqrt(L), from 16 to at most 64 and `limit`."""
+    q = 16
+    while q < min(limit, 64) and q * q < length:
+        q *= 2
+    return min(q, limit)
+
+
+def _segsum_exp(cum: torch.Tensor) -> torch.Tensor:
+    """exp(cum_i - cum_j) for j <= i, 0 above the diagonal, over the last dim: (..., Q) -> (..., Q, Q).
+    Masked before the exp, so no inf reaches the backward pass."""
+    q = cum.shape[-1]
+    seg = cum[..., :, None] - cum[..., None, :]
+    causal = torch.ones(q, q, dtype=torch.bool, device=cum.device).tril()
+    return torch.exp(seg.masked_fill(~causal, float("-inf")))
+
+
 def ssd_chunked(x, dt, A, B, C, chunk_size: int = 64, D=None, initial_state=None, neg_eig=False):
-    """Chunked SSD; same inputs/outputs as `ssd_recurrent`. Any length (ragged chunks padded with dt=0)."""
+    """Chunked SSD, the fast form of `ssd_chunked_reference` (same maths, same inputs and outputs).
+
+    Heads are laid out (group g, head in group r) so that C B^T, which heads of one group share, is
+    computed once per group, and every contraction is one batched matmul on contiguous operands.
+    With [-1, 1] eigenvalues the sign of a product of transitions is s_i s_j with s = (-1)^(number of
+    negative transitions so far), so signs fold into the inputs and outputs instead of Q x Q masks.
+    The chunks' states are combined by one matrix over chunks (no Python loop).
+    """
+    b, l, h, p = x.shape
+    g, n = B.shape[2], B.shape[3]
+    r = h // g
+    Q = chunk_size
+    pad = (-l) % Q
+    if pad:  # dt = 0: a = 1 and no input, so outputs and final state are unchanged
+        x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
+        B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
+    c = (l + pad) // Q
+    la, par = _decay_logs(dt, A, neg_eig)                                   # (b, L, h)
+    cum = torch.cumsum(la.reshape(b, c, Q, g, r).permute(0, 3, 4, 1, 2), -1)  # (b, g, r, c, Q)
+    xdt = (x * dt[..., None]).reshape(b, c, Q, g, r, p).permute(0, 3, 4, 1, 2, 5)  # (b, g, r, c, Q, p)
+    if neg_eig:
+        pc = torch.cumsum(par.reshape(b, c, Q, g, r).permute(0, 3, 4, 1, 2), -1)
+        s = 1 - 2 * torch.remainder(pc, 2)                                  # (-1)^(negatives up to i)
+        xdt = xdt * s[..., None]
+    Bg = B.reshape(b, c, Q, g, n).permute(0, 3, 1, 2, 4)                    # (b, g, c, Q, n)
+    Cg = C.reshape(b, c, Q, g, n).permute(0, 3, 1, 2, 4)
+    # within a chunk: y_i = sum_{j<=i} (C_i . B_j) exp(cum_i - cum_j) dt_j x_j
+    CB = Cg @ Bg.transpose(-1, -2)                                          # (b, g, c, Q, Q)
+    y = (_segsum_exp(cum) * CB[:, :, None]) @ xdt                           # (b, g, r, c, Q, p)
+    # each chunk's contribution to the state at its end, then the states entering each chunk
+    to_end = torch.exp(cum[..., -1:] - cum)                                 # (b, g, r, c, Q)
+    states = (xdt * to_end[..., None]).transpose(-1, -2) @ Bg[:, :, None]   # (b, g, r, c, p, n)
+    chunk_cum = cum[..., -1]                                                # (b, g, r, c)
+    if neg_eig:
+        chunk_sign = s[..., -1]
+        states = states * chunk_sign[..., None, None]  # signs measured from the chunk's end
+    S0 = x.new_zeros(b, h, p, n) if initial_state is None else initial_state
+    S0 = S0.reshape(b, g, r, 1, p, n)
+    if c <= MATRIX_CHUNKS:  # one (c+1) x (c+1) matrix over the chunks: few, large operations
+        states = torch.cat([S0.to(states.dtype), states], dim=3)            # (b, g, r, c+1, p, n)
+        decay = _segsum_exp(torch.cumsum(F.pad(chunk_cum, (1, 0)), -1))     # (b, g, r, c+1, c+1)
+        if neg_eig:
+            cs = torch.cumprod(F.pad(chunk_sign, (1, 0), value=1.0), -1)   # sign over chunks 1..k
+            decay = decay * cs[..., :, None] * cs[..., None, :]
+        mixed = (decay @ states.flatten(-2)).unflatten(-1, (p, n))          # (b, g, r, c+1, p, n)
+        S_in, S_final = mixed[:, :, :, :-1], mixed[:, :, :, -1]
+    else:  # many chunks: that matrix grows as c^2, a step per chunk as c
+        chunk_decay = torch.exp(chunk_cum) * (chunk_sign if neg_eig else 1.0)
+        S, entering = S0[:, :, :, 0].to(states.dtype), []
+        for k in range(c):
+            entering.append(S)
+            S = chunk_decay[..., k, None, None] * S + states[:, :, :, k]
+        S_in, S_final = torch.stack(entering, 3), S
+    # the entering state, decayed to step i and read by C_i
+    y_in = (Cg[:, :, None] @ S_in.transpose(-1, -2)) * torch.exp(cum)[..., None]  # (b, g, r, c, Q, p)
+    y = y + y_in
+    if neg_eig:  # both terms carry the sign of the transitions from the chunk's start to step i
+        y = y * s[..., None]
+    y = y.permute(0, 3, 4, 1, 2, 5).reshape(b, c * Q, h, p)[:, :l]
+    if D is not None:
+        y = y + D[None, None, :, None] * x[:, :l] if D.dim() == 1 else y + D * x[:, :l]
+    return y, S_final.reshape(b, h, p, n)
+
+
+def ssd_chunked_reference(x, dt, A, B, C, chunk_size: int = 64, D=None, initial_state=None, neg_eig=False):
+    """Chunked SSD written as the maths reads (mamba-ssm's `ssd_minimal` style: per-head einsums, a
+    loop over chunks); the reference `ssd_chunked` is held to. Same inputs/outputs as `ssd_recurrent`."""
     b, l, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
     Q = chunk_size
@@ -258,7 +346,8 @@ class Mamba2Layer(nn.Module):
             y, S = out if return_state else (out, None)
         else:
             acc = _acc(u.dtype)
-            y, S = ssd_chunked(x.to(acc), dt, A, B.to(acc), C.to(acc), self.chunk_size, D=self.D.to(acc),
+            q = self.chunk_size if u.is_cuda else auto_chunk(u.shape[1], self.chunk_size)
+            y, S = ssd_chunked(x.to(acc), dt, A, B.to(acc), C.to(acc), q, D=self.D.to(acc),
                                initial_state=initial_state, neg_eig=self.neg_eig)
         y = self.norm(y.flatten(-2).to(u.dtype), z)
         out = self.out_proj(y)
