@@ -148,6 +148,29 @@ def train_steps_per_s(core: str | None, steps: int = 5) -> float:
     return 1 / timed(step, steps)
 
 
+def scan_paths() -> dict[str, dict[str, float]]:
+    """Training steps/s of Mini-JMamba and SSD-only on each CPU path of the SSD layer, side by side:
+    compiled (scan.c: recurrence and causal conv), the fast chunked PyTorch scan, and the scan this
+    project had before them (`ssd_chunked_reference` at the configured chunk of 64, shifted-add conv)."""
+    from jericho_cli.model import cpu_scan, ssd
+
+    rates = {"compiled": {}, "pytorch": {}, "before": {}}
+    saved = (cpu_scan._lib, cpu_scan._why, ssd.ssd_chunked, ssd.auto_chunk)
+    try:
+        for path in rates:
+            if path != "compiled":
+                cpu_scan._lib, cpu_scan._why = None, "benchmark: PyTorch path"
+            if path == "before":
+                ssd.ssd_chunked, ssd.auto_chunk = ssd.ssd_chunked_reference, lambda length, limit: limit
+            if path == "compiled" and not cpu_scan.available():
+                continue
+            for name in ("mini_jmamba", "ssd_only"):
+                rates[path][name] = train_steps_per_s(CORES[name])
+    finally:
+        cpu_scan._lib, cpu_scan._why, ssd.ssd_chunked, ssd.auto_chunk = saved
+    return rates
+
+
 def audio_rows() -> list[tuple[str, float]]:
     """(what, x real time): synthesis of the three tasks' inputs, scoring of 1- and 10-minute files."""
     import numpy as np
@@ -265,12 +288,28 @@ def main():
     train = {name: train_steps_per_s(core) for name, core in CORES.items()}
     for name in CORES:
         print(f"| {name} | {train[name]:.2f} | {train[name] / train['transformer']:.2f}x |")
+    paths = scan_paths()
+    print("\nThe SSD layer's CPU paths (training steps/s, as above; `before`: the scan this project had "
+          "before the compiled and fast paths):\n")
+    print("| core | compiled | fast PyTorch | before | compiled / before |\n|---|---|---|---|---|")
+    for name in ("mini_jmamba", "ssd_only"):
+        c, f, b = (paths[k].get(name) for k in ("compiled", "pytorch", "before"))
+        print(f"| {name} | {f'{c:.2f}' if c else 'not built'} | {f:.2f} | {b:.2f} | "
+              f"{f'{c / b:.2f}x' if c else '-'} |")
     audio = audio_rows()
     print("\nAudio in and out (one thread of the ear and the renderer):\n\n| what | x real time |\n|---|---|")
     for what, x in audio:
         print(f"| {what} | {x:.0f}x |")
     print("\nGoals (issue #11), measured in this run:\n\n| goal | target | measured | |\n|---|---|---|---|")
     print("\n".join(goals(lengths, batch, stream, audio)))
+    for name, goal in (("mini_jmamba", "Mini-JMamba"), ("ssd_only", "SSD-only")):
+        r = train[name] / train["transformer"]
+        print(f"| {goal} training steps/s / Transformer's, matched size | ≥ 1.0x | {r:.2f}x | "
+              f"{'met' if r >= 1.0 else 'missed'} |")
+    if paths["compiled"]:
+        r = paths["compiled"]["mini_jmamba"] / paths["before"]["mini_jmamba"]
+        print(f"| Mini-JMamba training steps/s, compiled path / before | ≥ 2x | {r:.2f}x | "
+              f"{'met' if r >= 2 else 'missed'} |")
     if a.plot:
         plot(a.plot, lengths, batch, stream)
 

@@ -544,3 +544,94 @@ def test_spectral_convergence_split_over_processes_averages_to_the_whole_batch_g
             grads[rows] = part.grad / 2
     assert torch.allclose(exact, whole.grad, rtol=1e-5, atol=1e-7)
     assert not torch.allclose(naive, whole.grad, rtol=1e-2)  # each half on its own would not be
+
+
+# ---------------------------------------------------------------- the compiled CPU path (scan.c)
+from jericho_cli.model import cpu_scan  # noqa: E402
+
+needs_c = pytest.mark.skipif(not cpu_scan.available(), reason="no C compiler: the compiled CPU scan is not built")
+
+
+def _rel(a, b):
+    return float((a.detach().double() - b.detach().double()).norm() / b.detach().double().norm())
+
+
+@needs_c
+@pytest.mark.parametrize("neg_eig", [False, True])
+@pytest.mark.parametrize("length,groups", [(1, 1), (31, 2), (32, 1), (33, 4), (100, 1)])  # around its checkpoints
+def test_compiled_scan_equals_the_recurrence_in_values_and_gradients(length, groups, neg_eig):
+    from jericho_cli.model.ssd import _transitions
+    args = _inputs(l=length, g=groups)
+    x, dt, A, B, C, S0 = (args[k] for k in ("x", "dt", "A", "B", "C", "initial_state"))
+    ref_in = [t.clone().requires_grad_(True) for t in (x, dt, B, C, S0)]
+    c_in = [t.float().requires_grad_(True) for t in (x, dt, B, C, S0)]
+    y0, s0 = ssd_recurrent(ref_in[0], ref_in[1], A, ref_in[2], ref_in[3], initial_state=ref_in[4], neg_eig=neg_eig)
+    X, DT, BB, CC, SS = c_in
+    y1, s1 = cpu_scan.scan(X * DT[..., None], _transitions(DT, A.float(), neg_eig), BB, CC, SS)
+    assert _rel(y1, y0) < 1e-5 and _rel(s1, s0) < 1e-5
+    w, ws = torch.randn_like(y0), torch.randn_like(s0)
+    g0 = torch.autograd.grad((y0 * w).sum() + (s0 * ws).sum(), ref_in)
+    g1 = torch.autograd.grad((y1 * w.float()).sum() + (s1 * ws.float()).sum(), c_in)
+    for name, a, b in zip(("x", "dt", "B", "C", "initial state"), g1, g0):
+        assert _rel(a, b) < 1e-5, name
+
+
+@needs_c
+@pytest.mark.parametrize("bias", [True, False])
+def test_compiled_causal_conv_equals_conv1d(bias):
+    torch.manual_seed(0)
+    ch, k = 24, 4
+    x = torch.randn(3, 37, ch, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(ch, k, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(ch, dtype=torch.float64, requires_grad=True) if bias else None
+    ref = torch.nn.functional.conv1d(x.transpose(1, 2), w[:, None], b, padding=k - 1, groups=ch)[..., :37].transpose(1, 2)
+    xf, wf = x.detach().float().requires_grad_(True), w.detach().float().requires_grad_(True)
+    bf = b.detach().float().requires_grad_(True) if bias else None
+    out = cpu_scan.causal_conv(xf, wf, bf)
+    assert _rel(out, ref) < 1e-6
+    g = torch.randn_like(ref)
+    wrt, wrt_f = [x, w] + ([b] if bias else []), [xf, wf] + ([bf] if bias else [])
+    for a, r in zip(torch.autograd.grad((out * g.float()).sum(), wrt_f), torch.autograd.grad((ref * g).sum(), wrt)):
+        assert _rel(a, r) < 1e-6
+
+
+@needs_c
+@pytest.mark.parametrize("kw", [{}, {"lti": True}, {"neg_eig": True}, {"ngroups": 2}])
+def test_float32_layer_runs_the_compiled_path_and_matches_pytorch_and_streaming(kw, monkeypatch):
+    torch.manual_seed(0)
+    m = Mamba2Layer(32, d_state=16, headdim=8, **kw)
+    u = torch.randn(2, 70, 32, requires_grad=True)
+    calls = []
+    real = cpu_scan.scan
+    monkeypatch.setattr(cpu_scan, "scan", lambda *a: calls.append(1) or real(*a))
+    y, final = m(u, return_state=True)
+    assert calls == [1]
+    (gu,) = torch.autograd.grad(y.sum() + final.sum(), u)
+    monkeypatch.setattr(cpu_scan, "_lib", None)
+    monkeypatch.setattr(cpu_scan, "_why", "off for this test")
+    y_t, final_t = m(u, return_state=True)
+    (gu_t,) = torch.autograd.grad(y_t.sum() + final_t.sum(), u)
+    assert _rel(y, y_t) < 1e-5 and _rel(final, final_t) < 1e-5 and _rel(gu, gu_t) < 1e-5
+    state, ys = m.init_state(2), []
+    with torch.no_grad():
+        for t in range(u.shape[1]):
+            o, state = m.step(u[:, t], state)
+            ys.append(o)
+    assert _rel(torch.stack(ys, 1), y) < 1e-5 and _rel(state[1], final) < 1e-5
+
+
+def test_without_a_compiler_the_pytorch_scan_runs_and_says_why(monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr(cpu_scan, "_lib", None)
+    monkeypatch.setattr(cpu_scan, "_why", None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing built there yet
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    with caplog.at_level("WARNING", logger="jericho"):
+        assert not cpu_scan.available()
+    assert "compiled CPU scan unavailable" in caplog.text
+    torch.manual_seed(0)
+    m = Mamba2Layer(32, d_state=16, headdim=8)
+    u = torch.randn(2, 20, 32)
+    assert torch.isfinite(m(u)).all()  # the PyTorch scan took over
+    monkeypatch.setattr(cpu_scan, "_why", None)
+    monkeypatch.setenv("JERICHO_SCAN", "torch")
+    assert not cpu_scan.available() and cpu_scan._why == "JERICHO_SCAN=torch"

@@ -5,8 +5,14 @@ in_proj -> [z | xBC | dt], depthwise causal conv1d over xBC, dt_bias, A_log, D, 
 (`norm.weight`, gate first: rmsnorm(y * silu(z)) * w, per group), out_proj. So a state dict moves
 between this module and mamba-ssm's. The scan is the chunked SSD algorithm (quadratic inside a
 chunk, a linear recurrence across chunks); `ssd_recurrent` is the step-by-step reference and
-`Mamba2Layer.step` the streaming form. On CUDA with mamba-ssm installed, its Triton kernel runs
-the scan instead (same maths, same weights).
+`Mamba2Layer.step` the streaming form. Which scan runs:
+- CUDA with mamba-ssm installed: its Triton kernel (same maths, same weights);
+- CPU, float32: the recurrence and the causal conv in compiled C (cpu_scan.py, scan.c), which on a
+  CPU beats any chunked form: O(L P N) work a head in a few operations, no chunk-length factor;
+- otherwise (float64, no C compiler, `JERICHO_SCAN=torch`): `ssd_chunked`, the chunked scan in few,
+  large PyTorch operations, with the chunk length chosen for the sequence on the CPU.
+`ssd_chunked_reference` is the same chunked scan written as the maths reads (mamba-ssm's
+`ssd_minimal` style); the tests hold every path to the recurrence.
 
 Options beyond mamba-ssm (both keep every Mamba2 key; LTI adds `B_lti`/`C_lti`):
 - `lti=True`: dt, B, C do not depend on the input (Mamba paper's "Mamba-S4" for layers near audio).
@@ -23,6 +29,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from . import cpu_scan
+
 
 def _acc(dtype: torch.dtype) -> torch.dtype:
     return torch.promote_types(dtype, torch.float32)
@@ -35,6 +43,12 @@ def _decay_logs(dt: torch.Tensor, A: torch.Tensor, neg_eig: bool):
         return la, None
     a = 2 * torch.exp(la) - 1
     return torch.log(a.abs().clamp_min(1e-26)), (a < 0).to(la.dtype)
+
+
+def _transitions(dt: torch.Tensor, A: torch.Tensor, neg_eig: bool) -> torch.Tensor:
+    """a_t = exp(dt A) in (0, 1], or 2 exp(dt A) - 1 in (-1, 1] with negative eigenvalues."""
+    a = torch.exp(dt * A)
+    return 2 * a - 1 if neg_eig else a
 
 
 def ssd_recurrent(x, dt, A, B, C, D=None, initial_state=None, neg_eig=False):
@@ -322,6 +336,8 @@ class Mamba2Layer(nn.Module):
         multiply-adds over (b, l, channels): on CPU nn.Conv1d's depthwise path costs more than the
         whole SSD scan for short inputs."""
         w, k = self.conv1d.weight[:, 0, :], self.d_conv  # (channels, d_conv)
+        if not xBC.is_cuda and xBC.dtype == torch.float32 and cpu_scan.available():
+            return cpu_scan.causal_conv(xBC, w, self.conv1d.bias)
         padded = F.pad(xBC, (0, 0, k - 1, 0))
         l = xBC.shape[1]
         out = padded[:, k - 1:k - 1 + l] * w[:, k - 1]
@@ -344,6 +360,11 @@ class Mamba2Layer(nn.Module):
                          dt_bias=self.dt_bias.float(), dt_softplus=True, initial_states=initial_state,
                          return_final_states=return_state)
             y, S = out if return_state else (out, None)
+        elif not u.is_cuda and _acc(u.dtype) == torch.float32 and cpu_scan.available():
+            # the recurrence in compiled C: O(L P N) a head, no chunk-length factor, few operations
+            y, S = cpu_scan.scan(x.float() * dt[..., None], _transitions(dt, A, self.neg_eig), B.float(), C.float(),
+                                 initial_state)
+            y = y + self.D.float()[:, None] * x.float()
         else:
             acc = _acc(u.dtype)
             q = self.chunk_size if u.is_cuda else auto_chunk(u.shape[1], self.chunk_size)
@@ -371,8 +392,7 @@ class Mamba2Layer(nn.Module):
         for hook in self.ssm_hooks:
             hook(self, x[:, None], dt[:, None], A, B[:, None], C[:, None])
         B, C = self._apply_state_mask(B, C)
-        la, par = _decay_logs(dt, A, self.neg_eig)
-        a = torch.exp(la) * (1 - 2 * par) if self.neg_eig else torch.exp(la)  # (b, h)
+        a = _transitions(dt, A, self.neg_eig)  # (b, h)
         acc = _acc(u_t.dtype)
         Bh = B.repeat_interleave(self.nheads // B.shape[1], dim=1).to(acc)
         Ch = C.repeat_interleave(self.nheads // C.shape[1], dim=1).to(acc)

@@ -15,14 +15,24 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from ..data.codebook import Codebook
 
 
 MAX_SEGMENT_S = 1  # seconds of a segment analysed for its symbol (the middle); bounds FFT size
+
+
+@functools.lru_cache(maxsize=1024)
+def _hann(n: int) -> np.ndarray:
+    """np.hanning(n), made once per length (segments of a file repeat their lengths)."""
+    w = np.hanning(n)
+    w.flags.writeable = False
+    return w
 
 
 @dataclass(frozen=True)
@@ -90,12 +100,12 @@ class Scorer:
         stays bounded (a few MB) however long the file is."""
         x = np.pad(np.asarray(audio, dtype=np.float64), (self.win // 2, self.win // 2))
         n = 1 + max(0, (len(x) - self.win) // self.hop)
-        window = np.hanning(self.win)
+        window = _hann(self.win)
         out = np.empty((n, len(self.syms)))
+        frames = sliding_window_view(x, self.win)[::self.hop]  # a view: no copy of the frames
         for s in range(0, n, block):
             m = min(block, n - s)
-            idx = np.arange(self.win)[None, :] + self.hop * (s + np.arange(m))[:, None]
-            power = np.abs(np.fft.rfft(x[idx] * window, n=self.cfg.n_fft, axis=1)) ** 2
+            power = np.abs(np.fft.rfft(frames[s:s + m] * window, n=self.cfg.n_fft, axis=1)) ** 2
             out[s:s + m] = (power @ self.frame_bands.T) @ self.sym_bands.T
         return out
 
@@ -107,7 +117,7 @@ class Scorer:
             mid = len(seg) // 2
             seg = seg[mid - cap // 2: mid + cap // 2]
         n_fft = int(2 ** np.ceil(np.log2(max(4 * len(seg), 1024))))
-        power = np.abs(np.fft.rfft(seg * np.hanning(len(seg)), n=n_fft)) ** 2
+        power = np.abs(np.fft.rfft(seg * _hann(len(seg)), n=n_fft)) ** 2
         bands = self._band_matrix(n_fft)
         scores = (bands @ power) @ self.sym_bands.T
         k = int(np.argmax(scores))

@@ -1,0 +1,171 @@
+"""The SSD recurrence and the layer's causal convolution as compiled C on the CPU (scan.c), each
+with its own backward pass.
+
+Built on first use with the system C compiler into a cache folder (`$XDG_CACHE_HOME/jericho`, or
+`~/.cache/jericho`), one library per source version and processor (it is compiled for the
+processor it runs on), and loaded with ctypes: no Python headers, no torch headers, a build of a
+second or so. Without a compiler, or with `JERICHO_SCAN=torch`, `available()` is False and the
+layer runs the chunked PyTorch scan instead (logged once). float32 only; other dtypes take the
+PyTorch path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import torch
+
+SOURCE = Path(__file__).with_name("scan.c")
+FLAGS = ["-O3", "-march=native", "-fno-fast-math", "-std=c11", "-shared", "-fPIC"]
+_lib = None
+_why = None
+
+
+def _machine() -> str:
+    """What the library's code depends on: the processor's model and instruction-set flags."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        lines = [ln for ln in info.splitlines() if ln.startswith(("model name", "flags"))][:2]
+    except OSError:
+        lines = []
+    return "\n".join(lines + [platform.machine()])
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jericho"
+
+
+def _build() -> Path:
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        raise RuntimeError("no C compiler (cc or gcc) on PATH")
+    key = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + _machine().encode()).hexdigest()[:16]
+    lib = _cache_dir() / f"scan-{key}.so"
+    if lib.exists():
+        return lib
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=lib.parent)
+    os.close(fd)
+    try:
+        res = subprocess.run([cc, *FLAGS, str(SOURCE), "-o", tmp], capture_output=True, text=True, timeout=120)
+        if res.returncode:
+            raise RuntimeError(f"{cc} failed: {res.stderr.strip().splitlines()[-1] if res.stderr.strip() else res.returncode}")
+        os.replace(tmp, lib)  # atomic: a process building beside this one finds a whole library or none
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return lib
+
+
+def _load():
+    global _lib, _why
+    if _lib is not None or _why is not None:
+        return _lib
+    if os.environ.get("JERICHO_SCAN", "").lower() == "torch":
+        _why = "JERICHO_SCAN=torch"
+        return None
+    try:
+        lib = ctypes.CDLL(str(_build()))
+        i, p = ctypes.c_long, ctypes.c_void_p
+        lib.ssd_scan_forward.argtypes = [i] * 6 + [p] * 8
+        lib.ssd_scan_forward.restype = None
+        lib.ssd_scan_backward.argtypes = [i] * 6 + [p] * 12
+        lib.ssd_scan_backward.restype = ctypes.c_int
+        lib.causal_conv_forward.argtypes = [i] * 4 + [p] * 4
+        lib.causal_conv_forward.restype = None
+        lib.causal_conv_backward.argtypes = [i] * 4 + [p] * 6
+        lib.causal_conv_backward.restype = None
+        lib.ssd_scan_checkpoints.argtypes = [i]
+        lib.ssd_scan_checkpoints.restype = i
+        _lib = lib
+    except Exception as exc:  # no compiler, a failed build, a library that does not load
+        _why = f"{type(exc).__name__}: {exc}"
+        logging.getLogger("jericho").warning("compiled CPU scan unavailable (%s); using the PyTorch SSD scan", _why)
+    return _lib
+
+
+def available() -> bool:
+    return _load() is not None
+
+
+def _ptr(t: torch.Tensor | None):
+    """The address of a contiguous float32 tensor the caller keeps alive for the call."""
+    assert t is None or (t.is_contiguous() and t.dtype == torch.float32 and not t.is_cuda)
+    return None if t is None else ctypes.c_void_p(t.data_ptr())
+
+
+class _Scan(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, u, a, B, C, S0):
+        lib = _load()
+        bt, L, H, P = u.shape
+        G, N = B.shape[2], B.shape[3]
+        u, a, B, C = (t.contiguous() for t in (u, a, B, C))
+        S0c = None if S0 is None else S0.contiguous()
+        y = torch.empty_like(u)
+        S = u.new_empty(bt, H, P, N)
+        ckpt = u.new_empty(bt, H, lib.ssd_scan_checkpoints(L), P, N)
+        lib.ssd_scan_forward(bt, L, H, P, N, G, _ptr(u), _ptr(a), _ptr(B), _ptr(C), _ptr(S0c), _ptr(y), _ptr(S),
+                             _ptr(ckpt))
+        ctx.save_for_backward(u, a, B, C, ckpt)
+        ctx.has_S0 = S0 is not None
+        return y, S
+
+    @staticmethod
+    def backward(ctx, dy, dS):
+        lib = _load()
+        u, a, B, C, ckpt = ctx.saved_tensors
+        bt, L, H, P = u.shape
+        G, N = B.shape[2], B.shape[3]
+        dy = (torch.zeros_like(u) if dy is None else dy).contiguous()
+        dS = None if dS is None else dS.contiguous()
+        du, da = torch.empty_like(u), torch.empty_like(a)
+        dB, dC = torch.zeros_like(B), torch.zeros_like(C)
+        dS0 = u.new_empty(bt, H, P, N)
+        if lib.ssd_scan_backward(bt, L, H, P, N, G, _ptr(u), _ptr(a), _ptr(B), _ptr(C), _ptr(ckpt), _ptr(dy),
+                                 _ptr(dS), _ptr(du), _ptr(da), _ptr(dB), _ptr(dC), _ptr(dS0)):
+            raise MemoryError("compiled SSD scan: out of memory in the backward pass")
+        return du, da, dB, dC, (dS0 if ctx.has_S0 else None)
+
+
+def scan(u: torch.Tensor, a: torch.Tensor, B: torch.Tensor, C: torch.Tensor, S0: torch.Tensor | None = None):
+    """y_t = S_t C_t with S_t = a_t S_{t-1} + u_t B_t^T. u (b, L, h, p), a (b, L, h), B/C (b, L, g, n),
+    S0 (b, h, p, n) or None; float32 on the CPU. Returns y (b, L, h, p) and the final state."""
+    return _Scan.apply(u, a, B, C, S0)
+
+
+class _CausalConv(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        bt, L, ch = x.shape
+        x, w = x.contiguous(), weight.t().contiguous()  # (d_conv, channels)
+        out = torch.empty_like(x)
+        _load().causal_conv_forward(bt, L, ch, w.shape[0], _ptr(x), _ptr(w), _ptr(bias), _ptr(out))
+        ctx.save_for_backward(x, w)
+        ctx.has_bias = bias is not None
+        return out
+
+    @staticmethod
+    def backward(ctx, dout):
+        x, w = ctx.saved_tensors
+        bt, L, ch = x.shape
+        dout = dout.contiguous()  # held in a name: a pointer into a temporary would dangle
+        dx, dw = torch.empty_like(x), torch.zeros_like(w)
+        db = x.new_zeros(ch) if ctx.has_bias else None
+        _load().causal_conv_backward(bt, L, ch, w.shape[0], _ptr(x), _ptr(w), _ptr(dout), _ptr(dx), _ptr(dw),
+                                     _ptr(db))
+        return dx, dw.t(), db
+
+
+def causal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """Depthwise causal convolution of x (b, L, channels) with weight (channels, d_conv) and bias
+    (channels) or None; float32 on the CPU."""
+    return _CausalConv.apply(x, weight, bias)
