@@ -95,6 +95,16 @@ def _segsum_exp(cum: torch.Tensor) -> torch.Tensor:
     return torch.exp(seg.masked_fill(~causal, float("-inf")))
 
 
+def _pad_to_chunks(x, dt, B, C, Q: int):
+    """Pad the time axis to whole chunks with dt = 0 (a = 1, no input: outputs and final state are
+    unchanged); returns the padded inputs and the number of chunks."""
+    pad = (-x.shape[1]) % Q
+    if pad:
+        x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
+        B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
+    return x, dt, B, C, x.shape[1] // Q
+
+
 def ssd_chunked(x, dt, A, B, C, chunk_size: int = 64, D=None, initial_state=None, neg_eig=False):
     """Chunked SSD, the fast form of `ssd_chunked_reference` (same maths, same inputs and outputs).
 
@@ -102,17 +112,13 @@ def ssd_chunked(x, dt, A, B, C, chunk_size: int = 64, D=None, initial_state=None
     computed once per group, and every contraction is one batched matmul on contiguous operands.
     With [-1, 1] eigenvalues the sign of a product of transitions is s_i s_j with s = (-1)^(number of
     negative transitions so far), so signs fold into the inputs and outputs instead of Q x Q masks.
-    The chunks' states are combined by one matrix over chunks (no Python loop).
+    The chunks' states are combined by one matrix over chunks (a loop beyond MATRIX_CHUNKS).
     """
     b, l, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
     r = h // g
     Q = chunk_size
-    pad = (-l) % Q
-    if pad:  # dt = 0: a = 1 and no input, so outputs and final state are unchanged
-        x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
-        B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
-    c = (l + pad) // Q
+    x, dt, B, C, c = _pad_to_chunks(x, dt, B, C, Q)
     la, par = _decay_logs(dt, A, neg_eig)                                   # (b, L, h)
     cum = torch.cumsum(la.reshape(b, c, Q, g, r).permute(0, 3, 4, 1, 2), -1)  # (b, g, r, c, Q)
     xdt = (x * dt[..., None]).reshape(b, c, Q, g, r, p).permute(0, 3, 4, 1, 2, 5)  # (b, g, r, c, Q, p)
@@ -162,15 +168,11 @@ def ssd_chunked(x, dt, A, B, C, chunk_size: int = 64, D=None, initial_state=None
 
 def ssd_chunked_reference(x, dt, A, B, C, chunk_size: int = 64, D=None, initial_state=None, neg_eig=False):
     """Chunked SSD written as the maths reads (mamba-ssm's `ssd_minimal` style: per-head einsums, a
-    loop over chunks); the reference `ssd_chunked` is held to. Same inputs/outputs as `ssd_recurrent`."""
+    loop over chunks), kept as the reference the tests compare `ssd_chunked` with. Same inputs/outputs as `ssd_recurrent`."""
     b, l, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
     Q = chunk_size
-    pad = (-l) % Q
-    if pad:  # dt = 0: a = 1 and no input, so outputs and final state are unchanged
-        x, dt = F.pad(x, (0, 0, 0, 0, 0, pad)), F.pad(dt, (0, 0, 0, pad))
-        B, C = F.pad(B, (0, 0, 0, 0, 0, pad)), F.pad(C, (0, 0, 0, 0, 0, pad))
-    c = (l + pad) // Q
+    x, dt, B, C, c = _pad_to_chunks(x, dt, B, C, Q)
     # heads share their group's B, C: a broadcast view, not a copy, where there is one group
     Bh = (B.expand(b, c * Q, h, n) if g == 1 else B.repeat_interleave(h // g, dim=2)).reshape(b, c, Q, h, n)
     Ch = (C.expand(b, c * Q, h, n) if g == 1 else C.repeat_interleave(h // g, dim=2)).reshape(b, c, Q, h, n)
