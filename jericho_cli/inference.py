@@ -1,7 +1,7 @@
 """Inference (`jericho decode`): a checkpoint hears input audio and answers with audio.
 
-`load_model` reads a checkpoint once; `answer` runs the model on waveforms (also used by training's
-validation); `decode` runs it over a manifest or a folder of wavs into OUT/wav + OUT/manifest.jsonl.
+`answer` runs a model (`model.loading.load_model` reads its checkpoint once) on waveforms (also used
+by training's validation); `decode` runs it over a manifest or a folder of wavs into OUT/wav + OUT/manifest.jsonl.
 The output folder is stamped (`decode.json`: checkpoint and input digests, options); batches are
 fixed by the input order, and finished batches are logged in `manifest.partial.jsonl`, so a killed
 decode resumes with byte-identical results.

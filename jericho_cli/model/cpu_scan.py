@@ -57,7 +57,8 @@ def _build() -> Path:
     try:
         res = subprocess.run([cc, *FLAGS, str(SOURCE), "-o", tmp], capture_output=True, text=True, timeout=120)
         if res.returncode:
-            raise RuntimeError(f"{cc} failed: {res.stderr.strip().splitlines()[-1] if res.stderr.strip() else res.returncode}")
+            last = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else f"exit {res.returncode}"
+            raise RuntimeError(f"{cc} failed: {last}")
         os.replace(tmp, lib)  # atomic: a process building beside this one finds a whole library or none
     finally:
         if os.path.exists(tmp):
