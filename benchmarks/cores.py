@@ -117,9 +117,9 @@ def streaming(model, seen: int, window: int | None, steps: int = 200) -> tuple[f
     return (time.perf_counter() - t) / steps, mb
 
 
-def train_steps_per_s(core: str | None, steps: int = 10, rounds: int = 3) -> float:
-    """Optimizer steps per second of the whole model (front end to losses), batch 16 Mirror 3-10: the
-    best of `rounds` rounds of `steps` steps, so that a busy neighbour on the machine counts least."""
+def training_step(core: str | None = None, split: str = "test_iid", levels: list | None = None):
+    """The model of the Mirror CPU config (with `core`'s blocks) and one optimizer step on a fixed batch
+    of 16 rendered utterances of `split` (lengths `levels`, default the config's): (model, step)."""
     import numpy as np
 
     from jericho_cli.data import pools
@@ -134,9 +134,8 @@ def train_steps_per_s(core: str | None, steps: int = 10, rounds: int = 3) -> flo
     torch.manual_seed(0)
     model = MiniJMamba(model_config(cfg["model"]))
     rng = np.random.default_rng(0)
-    exs = [pools.draw("mirror", "test_iid", i, 0, {**cfg["data"], "mirror": {**cfg["data"]["mirror"],
-                                                                              "iid_levels": [3, 10]}})
-           for i in range(16)]
+    data = {**cfg["data"], "mirror": {**cfg["data"]["mirror"], **({"iid_levels": levels} if levels else {})}}
+    exs = [pools.draw("mirror", split, i, 0, data) for i in range(16)]
     batch = [TrainExample(render(e.input, cb, rng=rng), render(e.target, cb), e.target) for e in exs]
     sym = {s: i for i, s in enumerate(cb.alphabet)}
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -146,6 +145,13 @@ def train_steps_per_s(core: str | None, steps: int = 10, rounds: int = 3) -> flo
         backward(model, model, batch, cfg, sym, torch.device("cpu"), 0)
         opt.step()
 
+    return model, step
+
+
+def train_steps_per_s(core: str | None, steps: int = 10, rounds: int = 3) -> float:
+    """Optimizer steps per second of the whole model (front end to losses), batch 16 Mirror 3-10: the
+    best of `rounds` rounds of `steps` steps, so that a busy neighbour on the machine counts least."""
+    _, step = training_step(core, levels=[3, 10])
     return max(1 / timed(step, steps) for _ in range(rounds))
 
 

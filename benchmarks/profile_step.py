@@ -11,47 +11,14 @@ the path) it profiles that version, so a before and an after come from the same 
 
 from __future__ import annotations
 
-import time
-
-import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from jericho_cli.config import load_config, model_config
-from jericho_cli.data import pools
-from jericho_cli.data.codebook import Codebook
-from jericho_cli.data.render import Variation, render
-from jericho_cli.model.mini_jmamba import MiniJMamba
-from jericho_cli.training.batches import TrainExample
-from jericho_cli.training.loop import backward
-
-
-def timed(fn, n: int) -> float:
-    fn()
-    t = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - t) / n
+from cores import timed, training_step  # benchmarks/cores.py, beside this file
 
 
 def main():
-    cb = Codebook.load()
-    cfg = load_config(["recipes/mirror/conf/train_cpu.yaml"], [])
-    cfg["model"]["n_symbols"] = len(cb.alphabet)
-    torch.manual_seed(0)
-    model = MiniJMamba(model_config(cfg["model"]))
-    rng = np.random.default_rng(0)
-    exs = [pools.draw("mirror", "train", i, 0, cfg["data"]) for i in range(16)]
-    batch = [TrainExample(render(e.input, cb, rng=rng, variation=Variation()), render(e.target, cb), e.target)
-             for e in exs]
-    sym = {s: i for i, s in enumerate(cb.alphabet)}
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-
-    def step():
-        opt.zero_grad()
-        backward(model, model, batch, cfg, sym, torch.device("cpu"), 0)
-        opt.step()
-
+    model, step = training_step(split="train")  # the demo config's lengths, training inputs
     per_step = min(timed(step, 10) for _ in range(3))
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(3):
