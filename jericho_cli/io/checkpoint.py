@@ -35,7 +35,8 @@ class Checkpoint:
     prune: dict | None = None      # pruned checkpoints: mode, keep, source, ...
 
     def save(self, path: str | os.PathLike) -> None:
-        record = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        # the fields as they are: dataclasses.asdict would deep-copy every weight and optimizer tensor
+        record = {f.name: v for f in dataclasses.fields(self) if (v := getattr(self, f.name)) is not None}
         with atomic_path(path, suffix=".pt") as tmp:
             torch.save({"format": FORMAT, "version": VERSION, **record}, tmp)
 
