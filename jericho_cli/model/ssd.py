@@ -60,8 +60,7 @@ def ssd_recurrent(x, dt, A, B, C, D=None, initial_state=None, neg_eig=False):
     g = B.shape[2]
     Bh = B.repeat_interleave(h // g, dim=2)
     Ch = C.repeat_interleave(h // g, dim=2)
-    la, par = _decay_logs(dt, A, neg_eig)
-    a = torch.exp(la) * (1 - 2 * par) if neg_eig else torch.exp(la)
+    a = _transitions(dt, A, neg_eig)
     S = x.new_zeros(b, h, p, B.shape[-1]) if initial_state is None else initial_state
     ys = []
     for t in range(l):
