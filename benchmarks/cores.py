@@ -26,7 +26,7 @@ import time
 import torch
 
 from jericho_cli.config import load_config, model_config
-from jericho_cli.model.mini_jmamba import MiniJMamba
+from jericho_cli.model.mini_jmamba import MiniJMamba, stepper
 
 CORES = {"mini_jmamba": None, "transformer": "transformer", "ssd_only": "ssd_only", "lstm": "lstm",
          "s4d": "s4d", "hyena": "hyena"}
@@ -90,30 +90,35 @@ def streaming(model, seen: int, window: int | None, steps: int = 200) -> tuple[f
     """(seconds per step, state MB) of `steps` steps after `seen` steps, or None (cannot stream)."""
     if any(type(b).__name__ == "HyenaBlock" for b in model.blocks):
         return None
+    from jericho_cli.model.attention import KVCache
+
     d = model.cfg.d_model
     states = []
     for b in model.blocks:
         kind = type(b).__name__
-        if kind == "AttnBlock":
-            keep = min(seen, window or seen)
-            h = b.attn.n_heads
-            states.append((torch.randn(1, h, keep, d // h), torch.randn(1, h, keep, d // h)))
+        if kind == "AttnBlock":  # the cache a stream holds after `seen` steps, filled with random keys
+            h, keep = b.attn.n_heads, min(seen, window or seen)
+            cache = KVCache(window)
+            cache.add(torch.randn(1, h, 1, d // h), torch.randn(1, h, 1, d // h))
+            cache.keys, cache.values = torch.randn(1, h, max(keep, 1), d // h), torch.randn(1, h, max(keep, 1), d // h)
+            cache.n = seen
+            states.append(cache)
         elif kind == "SSDBlock":
             states.append(tuple(torch.randn_like(s) for s in b.mixer.init_state(1)))
         elif kind == "S4DBlock":
             states.append(torch.randn_like(b.init_state(1)))
         else:  # LSTM
             states.append((torch.randn(1, 1, d), torch.randn(1, 1, d)))
-    mb = sum(t.numel() * t.element_size() for s in states for t in (s if isinstance(s, tuple) else (s,))) / 2 ** 20
+    mb = sum(s.nbytes() if isinstance(s, KVCache) else sum(t.numel() * t.element_size() for t in
+             (s if isinstance(s, tuple) else (s,))) for s in states) / 2 ** 20
     x = torch.randn(1, d)
+    steps_of = [stepper(b, window) for b in model.blocks]  # as decode --stream runs them
     t = time.perf_counter()
     for i in range(steps):
         pos = torch.tensor([seen + i])
         y = x
-        for j, b in enumerate(model.blocks):
-            y, new = b.step(y, states[j], pos, window)
-            states[j] = new if type(b).__name__ != "AttnBlock" else tuple(c[:, :, -max(1, min(seen, window or seen)):]
-                                                                       for c in new)
+        for j, step in enumerate(steps_of):
+            y, states[j] = step(y, states[j], pos)
     return (time.perf_counter() - t) / steps, mb
 
 
@@ -159,23 +164,54 @@ def scan_paths() -> dict[str, dict[str, float]]:
     """Training steps/s of Mini-JMamba and SSD-only on each CPU path of the SSD layer, side by side:
     compiled (scan.c: recurrence and causal conv), the fast chunked PyTorch scan, and the scan this
     project had before them (`ssd_chunked_reference` at the configured chunk of 64, shifted-add conv)."""
-    from jericho_cli.model import cpu_scan, ssd
+    from jericho_cli.model import cpu_kernels, ssd
 
     rates = {"compiled": {}, "pytorch": {}, "before": {}}
-    saved = (cpu_scan._lib, cpu_scan._why, ssd.ssd_chunked, ssd.auto_chunk)
+    saved = (cpu_kernels._lib, cpu_kernels._why, ssd.ssd_chunked, ssd.auto_chunk)
     try:
         for path in rates:
             if path != "compiled":
-                cpu_scan._lib, cpu_scan._why = None, "benchmark: PyTorch path"
+                cpu_kernels._lib, cpu_kernels._why = None, "benchmark: PyTorch path"
             if path == "before":
                 ssd.ssd_chunked, ssd.auto_chunk = ssd.ssd_chunked_reference, lambda length, limit: limit
-            if path == "compiled" and not cpu_scan.available():
+            if path == "compiled" and not cpu_kernels.available():
                 continue
             for name in ("mini_jmamba", "ssd_only"):
                 rates[path][name] = train_steps_per_s(CORES[name])
     finally:
-        cpu_scan._lib, cpu_scan._why, ssd.ssd_chunked, ssd.auto_chunk = saved
+        cpu_kernels._lib, cpu_kernels._why, ssd.ssd_chunked, ssd.auto_chunk = saved
     return rates
+
+
+def decode_stream(symbols: int = 10, repeat: int = 3) -> dict[str, float]:
+    """Milliseconds per model step of `decode --stream`'s model run (MiniJMamba.stream(): front end,
+    every block one step at a time, output heads) on one rendered Mirror utterance, the demo model:
+    with the compiled block steps (step.c) and with the PyTorch steps, side by side."""
+    import numpy as np
+
+    from jericho_cli.data.codebook import Codebook
+    from jericho_cli.data.render import render
+    from jericho_cli.model import cpu_kernels
+
+    cb = Codebook.load()
+    wave = render(list("ABCDEFGH" * 4)[:symbols], cb, rng=np.random.default_rng(0))
+    wave, n = torch.from_numpy(wave)[None].float(), torch.tensor([len(wave)])
+    m = build(None)
+    out = {}
+    saved = (cpu_kernels._lib, cpu_kernels._why)
+    try:
+        for path in ("compiled", "pytorch"):
+            if path == "pytorch":
+                cpu_kernels._lib, cpu_kernels._why = None, "benchmark: PyTorch path"
+            elif not cpu_kernels.available():
+                continue
+            r = m.stream(wave, n)
+            steps = int(r["in_steps"][0] + r["ans_steps"][0])
+            out[path] = min(timed(lambda: m.stream(wave, n), 1) for _ in range(repeat)) / steps * 1e3
+    finally:
+        cpu_kernels._lib, cpu_kernels._why = saved
+    out["steps"] = steps
+    return out
 
 
 def audio_rows() -> list[tuple[str, float]]:
@@ -303,6 +339,12 @@ def main():
         c, f, b = (paths[k].get(name) for k in ("compiled", "pytorch", "before"))
         print(f"| {name} | {f'{c:.2f}' if c else 'not built'} | {f:.2f} | {b:.2f} | "
               f"{f'{c / b:.2f}x' if c else '-'} |")
+    dec = decode_stream()
+    print(f"\n`decode --stream`: the demo model run one step at a time on a 10-symbol Mirror utterance "
+          f"({dec['steps']} model steps; front end, blocks and output heads), ms per step:\n")
+    print("| compiled block steps | PyTorch steps | PyTorch / compiled |\n|---|---|---|")
+    c, pt = dec.get("compiled"), dec["pytorch"]
+    print(f"| {f'{c:.3f}' if c else 'not built'} | {pt:.3f} | {f'{pt / c:.2f}x' if c else '-'} |")
     audio = audio_rows()
     print("\nAudio in and out (one thread of the ear and the renderer):\n\n| what | x real time |\n|---|---|")
     for what, x in audio:
@@ -313,6 +355,12 @@ def main():
         r = train[name] / train["transformer"]
         print(f"| {goal} training steps/s / Transformer's, matched size | ≥ 1.0x | {r:.2f}x | "
               f"{'met' if r >= 1.0 else 'missed'} |")
+    r = lat["mini_jmamba"] / lat["transformer"]
+    print(f"| Mini-JMamba batch-1 latency / Transformer's at 100 steps | ≤ 1.0x | {r:.2f}x | "
+          f"{'met' if r <= 1.0 else 'missed'} |")
+    best = dec.get("compiled", dec["pytorch"])
+    print(f"| `decode --stream` time per model step, demo model | ≤ 0.5 ms | {best:.3f} ms | "
+          f"{'met' if best <= 0.5 else 'missed'} |")
     if paths["compiled"]:
         r = paths["compiled"]["mini_jmamba"] / paths["before"]["mini_jmamba"]
         print(f"| Mini-JMamba training steps/s, compiled path / before | ≥ 2x | {r:.2f}x | "

@@ -547,9 +547,9 @@ def test_spectral_convergence_split_over_processes_averages_to_the_whole_batch_g
 
 
 # ---------------------------------------------------------------- the compiled CPU path (scan.c)
-from jericho_cli.model import cpu_scan  # noqa: E402
+from jericho_cli.model import cpu_kernels  # noqa: E402
 
-needs_c = pytest.mark.skipif(not cpu_scan.available(), reason="no C compiler: the compiled CPU scan is not built")
+needs_c = pytest.mark.skipif(not cpu_kernels.available(), reason="no C compiler: the compiled CPU scan is not built")
 
 
 def _rel(a, b):
@@ -567,7 +567,7 @@ def test_compiled_scan_equals_the_recurrence_in_values_and_gradients(length, gro
     c_in = [t.float().requires_grad_(True) for t in (x, dt, B, C, S0)]
     y0, s0 = ssd_recurrent(ref_in[0], ref_in[1], A, ref_in[2], ref_in[3], initial_state=ref_in[4], neg_eig=neg_eig)
     X, DT, BB, CC, SS = c_in
-    y1, s1 = cpu_scan.scan(X * DT[..., None], _transitions(DT, A.float(), neg_eig), BB, CC, SS)
+    y1, s1 = cpu_kernels.scan(X * DT[..., None], _transitions(DT, A.float(), neg_eig), BB, CC, SS)
     assert _rel(y1, y0) < 1e-5 and _rel(s1, s0) < 1e-5
     w, ws = torch.randn_like(y0), torch.randn_like(s0)
     g0 = torch.autograd.grad((y0 * w).sum() + (s0 * ws).sum(), ref_in)
@@ -587,7 +587,7 @@ def test_compiled_causal_conv_equals_conv1d(bias):
     ref = torch.nn.functional.conv1d(x.transpose(1, 2), w[:, None], b, padding=k - 1, groups=ch)[..., :37].transpose(1, 2)
     xf, wf = x.detach().float().requires_grad_(True), w.detach().float().requires_grad_(True)
     bf = b.detach().float().requires_grad_(True) if bias else None
-    out = cpu_scan.causal_conv(xf, wf, bf)
+    out = cpu_kernels.causal_conv(xf, wf, bf)
     assert _rel(out, ref) < 1e-6
     g = torch.randn_like(ref)
     wrt, wrt_f = [x, w] + ([b] if bias else []), [xf, wf] + ([bf] if bias else [])
@@ -602,13 +602,13 @@ def test_float32_layer_runs_the_compiled_path_and_matches_pytorch_and_streaming(
     m = Mamba2Layer(32, d_state=16, headdim=8, **kw)
     u = torch.randn(2, 70, 32, requires_grad=True)
     calls = []
-    real = cpu_scan.scan
-    monkeypatch.setattr(cpu_scan, "scan", lambda *a: calls.append(1) or real(*a))
+    real = cpu_kernels.scan
+    monkeypatch.setattr(cpu_kernels, "scan", lambda *a: calls.append(1) or real(*a))
     y, final = m(u, return_state=True)
     assert calls == [1]
     (gu,) = torch.autograd.grad(y.sum() + final.sum(), u)
-    monkeypatch.setattr(cpu_scan, "_lib", None)
-    monkeypatch.setattr(cpu_scan, "_why", "off for this test")
+    monkeypatch.setattr(cpu_kernels, "_lib", None)
+    monkeypatch.setattr(cpu_kernels, "_why", "off for this test")
     y_t, final_t = m(u, return_state=True)
     (gu_t,) = torch.autograd.grad(y_t.sum() + final_t.sum(), u)
     assert _rel(y, y_t) < 1e-5 and _rel(final, final_t) < 1e-5 and _rel(gu, gu_t) < 1e-5
@@ -621,17 +621,60 @@ def test_float32_layer_runs_the_compiled_path_and_matches_pytorch_and_streaming(
 
 
 def test_without_a_compiler_the_pytorch_scan_runs_and_says_why(monkeypatch, tmp_path, caplog):
-    monkeypatch.setattr(cpu_scan, "_lib", None)
-    monkeypatch.setattr(cpu_scan, "_why", None)
+    monkeypatch.setattr(cpu_kernels, "_lib", None)
+    monkeypatch.setattr(cpu_kernels, "_why", None)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing built there yet
     monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
     with caplog.at_level("WARNING", logger="jericho"):
-        assert not cpu_scan.available()
-    assert "compiled CPU scan unavailable" in caplog.text
+        assert not cpu_kernels.available()
+    assert "compiled CPU kernels unavailable" in caplog.text
     torch.manual_seed(0)
     m = Mamba2Layer(32, d_state=16, headdim=8)
     u = torch.randn(2, 20, 32)
     assert torch.isfinite(m(u)).all()  # the PyTorch scan took over
-    monkeypatch.setattr(cpu_scan, "_why", None)
+    monkeypatch.setattr(cpu_kernels, "_why", None)
     monkeypatch.setenv("JERICHO_SCAN", "torch")
-    assert not cpu_scan.available() and cpu_scan._why == "JERICHO_SCAN=torch"
+    assert not cpu_kernels.available() and cpu_kernels._why == "JERICHO_SCAN=torch"
+
+
+@needs_c
+@pytest.mark.parametrize("window,sink,neg_eig", [(None, False, False), (8, True, True)])
+def test_compiled_streaming_blocks_equal_the_pytorch_steps(window, sink, neg_eig):
+    # step.c: one call per block and step (what decode --stream runs); the same answers as the PyTorch
+    # steps, with the attention ring wrapping (window 8) and the unwindowed cache growing past 64 slots
+    from jericho_cli.model.mini_jmamba import stepper
+
+    torch.manual_seed(0)
+    m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "layers": ["ssd", "attn"], "attn_sink": sink,
+                                          "neg_eig": neg_eig})).eval()
+    for p in m.parameters():  # away from the initial values (unit norms, D = 1)
+        p.data.add_(torch.randn_like(p) * 0.05)
+    xs = torch.randn(80, 2, m.cfg.d_model)
+
+    def run(steps):
+        states, out = [None, None], []
+        with torch.no_grad():
+            for t, x in enumerate(xs):
+                pos = torch.tensor([t, 3 * t])  # rows at different positions
+                for i, step in enumerate(steps):
+                    x, states[i] = step(x, states[i], pos)
+                out.append(x)
+        return torch.stack(out)
+
+    compiled = [stepper(b, window) for b in m.blocks]
+    assert all(hasattr(f, "kernel") for f in compiled)
+    pytorch = [lambda x, s, p, b=b: b.step(x, s, p, window) for b in m.blocks]
+    torch.testing.assert_close(run(compiled), run(pytorch), rtol=1e-5, atol=1e-5)
+
+
+def test_blocks_without_a_compiled_step_stream_with_their_pytorch_step(monkeypatch):
+    from jericho_cli.model.mini_jmamba import stepper
+
+    m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "layers": ["ssd", "lstm"], "lti_layers": [0]})).eval()
+    called = []
+    for b in m.blocks:
+        monkeypatch.setattr(b, "step", lambda *a, _b=b: called.append(type(_b).__name__) or (a[0], None))
+    with torch.no_grad():
+        for b in m.blocks:
+            stepper(b)(torch.zeros(1, m.cfg.d_model), None, torch.tensor([0]))
+    assert called == ["SSDBlock", "LSTMBlock"]  # LTI SSD: only the PyTorch step has B, C from parameters

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
-def rotary(x: torch.Tensor, pos: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
+ROTARY_BASE = 10000.0
+
+
+@functools.lru_cache(maxsize=64)
+def _inv_freq(d: int, base: float, device: torch.device) -> torch.Tensor:
+    return base ** (-torch.arange(0, d, 2, device=device, dtype=torch.float32) / d)
+
+
+def rotary(x: torch.Tensor, pos: torch.Tensor, base: float = ROTARY_BASE) -> torch.Tensor:
     """Rotate pairs of channels of x (b, heads, t, d) by angles pos * base^(-2i/d); pos (b, t)."""
-    d = x.shape[-1]
-    inv = base ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)
-    ang = pos.float()[:, None, :, None] * inv  # (b, 1, t, d/2)
+    ang = pos.float()[:, None, :, None] * _inv_freq(x.shape[-1], base, x.device)  # (b, 1, t, d/2)
     cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
     x1, x2 = x[..., 0::2], x[..., 1::2]
     return torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1).flatten(-2)
@@ -74,23 +82,57 @@ class CausalSelfAttention(nn.Module):
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)[:, :, -t:]
         return self.out(y.transpose(1, 2).reshape(b, t, d))
 
+    def new_cache(self, window: int | None = None) -> "KVCache":
+        """The cache of a stream: the last `window` steps, or this layer's own window, or all."""
+        return KVCache(min(w for w in (window, self.window) if w) if (window or self.window) else None)
 
     def step(self, x_t: torch.Tensor, pos_t: torch.Tensor, cache, window: int | None = None):
-        """One step for streaming: x_t (b, d), pos_t (b,), cache (keys, values) of earlier steps, rotary
-        already applied, at most `window` - 1 of them kept (None = all). Returns y_t and the new cache."""
+        """One step for streaming: x_t (b, d), pos_t (b,), cache a KVCache of earlier steps (None at the
+        first step: one is made keeping the last `window` steps, or this layer's own window, or all).
+        Returns y_t and the cache."""
         b, d = x_t.shape
-        q, k, v = self.qkv(x_t).view(b, 3, self.n_heads, 1, d // self.n_heads).unbind(1)
-        q, k = rotary(q, pos_t[:, None]), rotary(k, pos_t[:, None])
-        keys, values = (k, v) if cache is None else (torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2))
-        w = min(x for x in (window, self.window) if x) if (window or self.window) else None
-        if w:
-            keys, values = keys[:, :, -w:], values[:, :, -w:]
-        kk, vv = keys, values
+        qkv = self.qkv(x_t).view(b, 3, self.n_heads, 1, d // self.n_heads)
+        qk = rotary(qkv[:, :2].reshape(b, 2 * self.n_heads, 1, -1), pos_t[:, None])  # q and k: one rotation
+        q, k = qk.view(b, 2, self.n_heads, 1, -1).unbind(1)
+        cache = cache or self.new_cache(window)
+        keys, values = cache.add(k, qkv[:, 2])
         if self.sink is not None:
             sk, sv = (s[None, :, None].expand(b, -1, 1, -1).to(q.dtype) for s in self.sink)
-            kk, vv = torch.cat([sk, keys], 2), torch.cat([sv, values], 2)
-        y = F.scaled_dot_product_attention(q, kk, vv)
-        return self.out(y.reshape(b, d)), (keys, values)
+            keys, values = torch.cat([sk, keys], 2), torch.cat([sv, values], 2)
+        y = F.scaled_dot_product_attention(q, keys, values)
+        return self.out(y.reshape(b, d)), cache
+
+
+class KVCache:
+    """Keys (rotary applied) and values of the steps a streaming attention layer sees: a ring of the
+    last `window` steps (attention ignores the order of keys, so the ring is never rotated), or with
+    no window a buffer that doubles when full. Writes in place: no copy of the cache per step."""
+
+    def __init__(self, window: int | None = None):
+        self.window, self.n = window, 0
+        self.keys = self.values = None
+
+    def reserve(self, like: torch.Tensor, heads: int, head_dim: int) -> tuple[int, int]:
+        """Make room for one more step (batch and dtype of `like`): its slot, and how many slots hold
+        steps to attend to, that one included."""
+        if self.keys is None:
+            size = self.window or 64
+            self.keys = like.new_zeros(len(like), heads, size, head_dim)
+            self.values = like.new_zeros(len(like), heads, size, head_dim)
+        elif self.window is None and self.n == self.keys.shape[2]:
+            self.keys, self.values = (torch.cat([c, torch.zeros_like(c)], 2) for c in (self.keys, self.values))
+        self.n += 1
+        return (self.n - 1) % self.keys.shape[2], min(self.n, self.keys.shape[2])
+
+    def add(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Append one step's k, v (b, h, 1, d); returns the keys and values to attend to (views)."""
+        i, m = self.reserve(k, k.shape[1], k.shape[-1])
+        self.keys[:, :, i:i + 1] = k
+        self.values[:, :, i:i + 1] = v
+        return self.keys[:, :, :m], self.values[:, :, :m]
+
+    def nbytes(self) -> int:
+        return 0 if self.keys is None else 2 * self.keys.numel() * self.keys.element_size()
 
 
 class MLP(nn.Module):

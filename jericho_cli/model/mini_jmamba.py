@@ -19,11 +19,30 @@ import torch
 import torch.nn as nn
 
 from ..config import LAYER_KINDS, ModelConfig
-from .attention import MLP, CausalSelfAttention
+from . import cpu_kernels
+from .attention import MLP, ROTARY_BASE, CausalSelfAttention
 from .cores import HyenaBlock, LSTMBlock, S4DBlock
 from .features import Spectral
 from .ssd import Mamba2Layer
 
+
+def _eps(norm: nn.RMSNorm) -> float:
+    return norm.eps if norm.eps is not None else torch.finfo(norm.weight.dtype).eps
+
+
+def _compiled(block: nn.Module) -> bool:
+    """Whether a block can stream as one compiled call a step: float32 on the CPU, kernels built."""
+    return (all(not p.is_cuda and p.dtype == torch.float32 for p in block.parameters())
+            and cpu_kernels.available())
+
+
+def stepper(block: nn.Module, window: int | None = None):
+    """`block.step` as a function (x_t, state, pos_t) -> (y_t, state) for a stream of steps over which
+    the weights do not change (inference): the block's compiled step where it has one and can run
+    it, its PyTorch step otherwise. Same maths either way (tests hold them equal)."""
+    fast = getattr(block, "compiled_stepper", None)
+    fn = fast(window) if fast is not None and _compiled(block) else None
+    return fn or (lambda x_t, state, pos_t: block.step(x_t, state, pos_t, window))
 
 
 class SSDBlock(nn.Module):
@@ -42,6 +61,21 @@ class SSDBlock(nn.Module):
         y, state = self.mixer.step(self.norm(x_t), state)
         return x_t + y, state
 
+    def compiled_stepper(self, window=None):
+        m = self.mixer
+        if m.lti or m.state_mask is not None or m.ssm_hooks or m.in_proj.bias is not None or m.out_proj.bias is not None:
+            return None  # what only the PyTorch step does
+        kernel = cpu_kernels.ssd_block_step(
+            self.norm.weight, m.in_proj.weight, m.conv1d.weight[:, 0, :], m.conv1d.bias, m.dt_bias, m.A_log, m.D,
+            m.norm.weight, m.out_proj.weight, eps=_eps(self.norm), gnorm_eps=m.norm.eps, heads=m.nheads,
+            headdim=m.headdim, d_state=m.d_state, ngroups=m.ngroups, group=m.norm.group_size, neg_eig=m.neg_eig)
+
+        def step(x_t, state, pos_t=None):
+            y, conv, S = kernel(x_t, *(state or m.init_state(len(x_t), x_t.device, x_t.dtype)))
+            return y, (conv, S)
+        step.kernel = kernel
+        return step
+
 
 class AttnBlock(nn.Module):
     def __init__(self, cfg: ModelConfig):
@@ -58,6 +92,19 @@ class AttnBlock(nn.Module):
         y, cache = self.attn.step(self.norm1(x_t), pos_t, cache, window)
         x_t = x_t + y
         return x_t + self.mlp(self.norm2(x_t)), cache
+
+    def compiled_stepper(self, window=None):
+        a = self.attn
+        kernel = cpu_kernels.attn_block_step(
+            self.norm1.weight, a.qkv.weight, a.out.weight, self.norm2.weight, self.mlp.fc1.weight, self.mlp.fc2.weight,
+            a.sink, eps1=_eps(self.norm1), eps2=_eps(self.norm2), heads=a.n_heads, base=ROTARY_BASE)
+
+        def step(x_t, cache, pos_t):
+            cache = cache or a.new_cache(window)
+            slot, seen = cache.reserve(x_t, a.n_heads, x_t.shape[1] // a.n_heads)
+            return kernel(x_t, pos_t, cache.keys, cache.values, slot, seen), cache
+        step.kernel = kernel
+        return step
 
 
 class CopyHead(nn.Module):
@@ -230,18 +277,20 @@ class MiniJMamba(nn.Module):
         t_in = self.input_steps(n_samples).clamp(max=h.shape[1])
         t_ans = self.answer_steps(t_in)
         n_in, n_ans = int(t_in[0]), int(t_ans[0])
+        steps = [stepper(block, window) for block in self.blocks]
         states: list = [None] * len(self.blocks)
+        t_all = torch.arange(n_in + n_ans, device=wave.device)
+        pos_all = {"restart": torch.where(t_all < n_in, t_all, t_all - n_in), "continue": t_all,
+                   "none": torch.zeros_like(t_all)}[self.cfg.positions]
+        embed = self.answer_embed.to(h.dtype)[None]
         outs = []
         for t in range(n_in + n_ans):
-            answering = t >= n_in
-            x = self.answer_embed.to(h.dtype)[None] if answering else h[:, t]
-            p = {"restart": t - n_in if answering else t, "continue": t, "none": 0}[self.cfg.positions]
-            pos = torch.tensor([p], device=wave.device)
-            for i, block in enumerate(self.blocks):
-                x, states[i] = block.step(x, states[i], pos, window)
-            if answering:
-                outs.append(self.norm(x))
-        ans = torch.stack(outs, 1)
+            x = embed if t >= n_in else h[:, t]
+            for i, step in enumerate(steps):
+                x, states[i] = step(x, states[i], pos_all[t:t + 1])
+            if t >= n_in:
+                outs.append(x)
+        ans = self.norm(torch.stack(outs, 1))
         return {"log_mag": self.out_head(ans), "ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
 
     def answer_frames(self, log_mag: torch.Tensor) -> torch.Tensor:

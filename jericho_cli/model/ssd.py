@@ -7,7 +7,7 @@ between this module and mamba-ssm's. The scan is the chunked SSD algorithm (quad
 chunk, a linear recurrence across chunks); `ssd_recurrent` is the step-by-step reference and
 `Mamba2Layer.step` the streaming form. Which scan runs:
 - CUDA with mamba-ssm installed: its Triton kernel (same maths, same weights);
-- CPU, float32: the recurrence and the causal conv in compiled C (cpu_scan.py, scan.c), which on a
+- CPU, float32: the recurrence and the causal conv in compiled C (cpu_kernels.py, scan.c), which on a
   CPU beats any chunked form: O(L P N) work a head in a few operations, no chunk-length factor;
 - otherwise (float64, no C compiler, `JERICHO_SCAN=torch`): `ssd_chunked`, the chunked scan in few,
   large PyTorch operations, with the chunk length chosen for the sequence on the CPU.
@@ -29,7 +29,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import cpu_scan
+from . import cpu_kernels
 
 
 def _acc(dtype: torch.dtype) -> torch.dtype:
@@ -337,8 +337,8 @@ class Mamba2Layer(nn.Module):
         multiply-adds over (b, l, channels): on CPU nn.Conv1d's depthwise path costs more than the
         whole SSD scan for short inputs."""
         w, k = self.conv1d.weight[:, 0, :], self.d_conv  # (channels, d_conv)
-        if not xBC.is_cuda and xBC.dtype == torch.float32 and cpu_scan.available():
-            return cpu_scan.causal_conv(xBC, w, self.conv1d.bias)
+        if not xBC.is_cuda and xBC.dtype == torch.float32 and cpu_kernels.available():
+            return cpu_kernels.causal_conv(xBC, w, self.conv1d.bias)
         padded = F.pad(xBC, (0, 0, k - 1, 0))
         l = xBC.shape[1]
         out = padded[:, k - 1:k - 1 + l] * w[:, k - 1]
@@ -361,9 +361,9 @@ class Mamba2Layer(nn.Module):
                          dt_bias=self.dt_bias.float(), dt_softplus=True, initial_states=initial_state,
                          return_final_states=return_state)
             y, S = out if return_state else (out, None)
-        elif not u.is_cuda and _acc(u.dtype) == torch.float32 and cpu_scan.available():
+        elif not u.is_cuda and _acc(u.dtype) == torch.float32 and cpu_kernels.available():
             # the recurrence in compiled C: O(L P N) a head, no chunk-length factor, few operations
-            y, S = cpu_scan.scan(x.float() * dt[..., None], _transitions(dt, A, self.neg_eig), B.float(), C.float(),
+            y, S = cpu_kernels.scan(x.float() * dt[..., None], _transitions(dt, A, self.neg_eig), B.float(), C.float(),
                                  initial_state)
             y = y + self.D.float()[:, None] * x.float()
         else:
@@ -381,23 +381,26 @@ class Mamba2Layer(nn.Module):
                 torch.zeros(batch, self.nheads, self.headdim, self.d_state, device=device, dtype=_acc(dtype)))
 
     def step(self, u_t, state):
-        """One time step: u_t (b, d_model) and (conv_state, ssm_state) -> y_t, new state."""
+        """One time step: u_t (b, d_model) and (conv_state, ssm_state) -> y_t, new state. Few, small
+        operations (a streaming step is all per-operation overhead): groups broadcast over their heads
+        instead of being repeated, the state update is one addcmul."""
         conv_state, S = state
         z, xBC, dt_raw = self._split(self.in_proj(u_t))
         conv_state = torch.cat([conv_state[..., 1:], xBC[..., None]], dim=-1)  # last d_conv pre-conv inputs
-        xBC = torch.sum(conv_state * self.conv1d.weight[:, 0, :], dim=-1)
+        xBC = (conv_state * self.conv1d.weight[:, 0, :]).sum(-1)
         if self.conv1d.bias is not None:
             xBC = xBC + self.conv1d.bias
-        xBC = F.silu(xBC)
-        x, dt, A, B, C = self._ssm_inputs(xBC, dt_raw)
+        x, dt, A, B, C = self._ssm_inputs(F.silu(xBC), dt_raw)
         for hook in self.ssm_hooks:
             hook(self, x[:, None], dt[:, None], A, B[:, None], C[:, None])
         B, C = self._apply_state_mask(B, C)
-        a = _transitions(dt, A, self.neg_eig)  # (b, h)
         acc = _acc(u_t.dtype)
-        Bh = B.repeat_interleave(self.nheads // B.shape[1], dim=1).to(acc)
-        Ch = C.repeat_interleave(self.nheads // C.shape[1], dim=1).to(acc)
-        S = a[..., None, None] * S + (dt[..., None] * x.to(acc))[..., None] * Bh[:, :, None, :]
-        y = torch.einsum("bhpn,bhn->bhp", S, Ch) + self.D.to(acc)[:, None] * x.to(acc)
+        if B.shape[1] not in (1, self.nheads):  # g groups of heads: (b, g, n) -> (b, h, n)
+            B, C = (m.repeat_interleave(self.nheads // m.shape[1], dim=1) for m in (B, C))
+        x = x if x.dtype == acc else x.to(acc)
+        B, C = (m if m.dtype == acc else m.to(acc) for m in (B, C))
+        a = _transitions(dt, A, self.neg_eig)  # (b, h)
+        S = torch.addcmul(a[..., None, None] * S, (dt[..., None] * x)[..., None], B[:, :, None, :])
+        y = torch.addcmul(torch.matmul(S, C[..., None])[..., 0], self.D.to(acc)[:, None], x)
         y = self.norm(y.flatten(-2).to(u_t.dtype), z)
         return self.out_proj(y), (conv_state, S)

@@ -1,5 +1,6 @@
-"""The SSD recurrence and the layer's causal convolution as compiled C on the CPU (scan.c), each
-with its own backward pass.
+"""Compiled C kernels on the CPU: for training, the SSD recurrence and the layer's causal
+convolution, each with its own backward pass (scan.c); for streaming, one step of an SSD block and
+of an attention block (step.c, inference only).
 
 Built on first use with the system C compiler into a cache folder (`$XDG_CACHE_HOME/jericho`, or
 `~/.cache/jericho`), one library per source version and processor (it is compiled for the
@@ -23,8 +24,9 @@ from pathlib import Path
 
 import torch
 
-SOURCE = Path(__file__).with_name("scan.c")
+SOURCES = [Path(__file__).with_name(n) for n in ("scan.c", "step.c", "dot.h")]
 FLAGS = ["-O3", "-march=native", "-fno-fast-math", "-std=c11", "-shared", "-fPIC"]
+LIBS = ["-lm"]
 _lib = None
 _why = None
 
@@ -47,15 +49,15 @@ def _build() -> Path:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not cc:
         raise RuntimeError("no C compiler (cc or gcc) on PATH")
-    key = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + _machine().encode()).hexdigest()[:16]
-    lib = _cache_dir() / f"scan-{key}.so"
+    key = hashlib.sha256(b"".join(f.read_bytes() for f in SOURCES) + " ".join(FLAGS + LIBS).encode() + _machine().encode()).hexdigest()[:16]
+    lib = _cache_dir() / f"kernels-{key}.so"
     if lib.exists():
         return lib
     lib.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=lib.parent)
     os.close(fd)
     try:
-        res = subprocess.run([cc, *FLAGS, str(SOURCE), "-o", tmp], capture_output=True, text=True, timeout=120)
+        res = subprocess.run([cc, *FLAGS, *(str(f) for f in SOURCES if f.suffix == ".c"), "-o", tmp, *LIBS], capture_output=True, text=True, timeout=120)
         if res.returncode:
             last = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else f"exit {res.returncode}"
             raise RuntimeError(f"{cc} failed: {last}")
@@ -84,12 +86,16 @@ def _load():
         lib.causal_conv_forward.restype = None
         lib.causal_conv_backward.argtypes = [i] * 4 + [p] * 6
         lib.causal_conv_backward.restype = None
+        lib.ssd_block_step.argtypes = [i] * 8 + [ctypes.c_int] + [ctypes.c_float] * 2 + [p] * 15
+        lib.ssd_block_step.restype = ctypes.c_int
+        lib.attn_block_step.argtypes = [i] * 7 + [ctypes.c_float] * 3 + [p] * 13
+        lib.attn_block_step.restype = ctypes.c_int
         lib.ssd_scan_checkpoints.argtypes = [i]
         lib.ssd_scan_checkpoints.restype = i
         _lib = lib
     except Exception as exc:  # no compiler, a failed build, a library that does not load
         _why = f"{type(exc).__name__}: {exc}"
-        logging.getLogger("jericho").warning("compiled CPU scan unavailable (%s); using the PyTorch SSD scan", _why)
+        logging.getLogger("jericho").warning("compiled CPU kernels unavailable (%s); using the PyTorch SSD scan and steps", _why)
     return _lib
 
 
@@ -170,3 +176,57 @@ def causal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
     """Depthwise causal convolution of x (b, L, channels) with weight (channels, d_conv) and bias
     (channels) or None; float32 on the CPU."""
     return _CausalConv.apply(x, weight, bias)
+
+
+
+def _kept(tensors):
+    """Float32 contiguous versions of a block's weights (held by the caller's closure) and their
+    addresses, read once for a whole stream of steps."""
+    kept = [None if t is None else t.detach().float().contiguous() for t in tensors]
+    return kept, [None if t is None else t.data_ptr() for t in kept]
+
+
+def ssd_block_step(norm_w, in_w, conv_w, conv_b, dt_bias, A_log, D, gnorm_w, out_w, *, eps: float, gnorm_eps: float,
+                   heads: int, headdim: int, d_state: int, ngroups: int, group: int, neg_eig: bool):
+    """A function for one streaming step of an SSD block with these weights (no autograd; the weights
+    must not change while it is in use): (x (b, d), conv_state (b, conv_dim, d_conv), ssm_state
+    (b, H, P, N)) -> y (b, d) and the new states (new tensors)."""
+    kept, (nw, iw, cw, cb, dtb, al, dd, gw, ow) = _kept((norm_w, in_w, conv_w, conv_b, dt_bias, A_log, D, gnorm_w,
+                                                         out_w))
+    fn, d = _load().ssd_block_step, in_w.shape[1]
+
+    def step(x, conv, S):
+        assert x.dtype == conv.dtype == S.dtype == torch.float32
+        x, conv, S = x.contiguous(), conv.contiguous(), S.contiguous()
+        conv_out, S_out, y = torch.empty_like(conv), torch.empty_like(S), torch.empty_like(x)
+        if fn(len(x), d, heads, headdim, d_state, ngroups, conv.shape[-1], group, int(neg_eig), eps, gnorm_eps,
+              x.data_ptr(), nw, iw, conv.data_ptr(), S.data_ptr(), cw, cb, dtb, al, dd, gw, ow, conv_out.data_ptr(),
+              S_out.data_ptr(), y.data_ptr()):
+            raise MemoryError("compiled SSD block step: out of memory")
+        return y, conv_out, S_out
+
+    step.weights = kept
+    return step
+
+
+def attn_block_step(norm1_w, qkv_w, out_w, norm2_w, fc1_w, fc2_w, sink, *, eps1: float, eps2: float, heads: int,
+                    base: float):
+    """A function for one streaming step of an attention block with these weights (no autograd; the
+    weights must not change while it is in use): (x (b, d), pos (b,), keys, values (b, heads, slots,
+    dh), slot, seen) -> y (b, d). Writes the step's rotated key and value into ring slot `slot`, in
+    place, and attends to the first `seen` slots (and to the sink (2, heads, dh), if not None)."""
+    sk, sv = (None, None) if sink is None else sink
+    kept, (n1, qw, ow, n2, f1, f2, skp, svp) = _kept((norm1_w, qkv_w, out_w, norm2_w, fc1_w, fc2_w, sk, sv))
+    fn, d, hidden = _load().attn_block_step, qkv_w.shape[1], fc1_w.shape[0]
+
+    def step(x, pos, keys, values, slot: int, seen: int):
+        assert x.dtype == keys.dtype == values.dtype == torch.float32 and keys.is_contiguous() and values.is_contiguous()
+        x, pos = x.contiguous(), pos.to(torch.float32).contiguous()
+        y = torch.empty_like(x)
+        if fn(len(x), d, heads, hidden, keys.shape[2], slot, seen, base, eps1, eps2, x.data_ptr(), pos.data_ptr(), n1,
+              qw, ow, n2, f1, f2, skp, svp, keys.data_ptr(), values.data_ptr(), y.data_ptr()):
+            raise MemoryError("compiled attention block step: out of memory")
+        return y
+
+    step.weights = kept
+    return step
