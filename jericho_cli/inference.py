@@ -20,7 +20,8 @@ from tqdm import tqdm
 from .data.codebook import Codebook
 from .errors import JerichoError, UsageError
 from .io.audio import audio_info, iter_wavs, read_wav, write_wav_atomic
-from .io.files import file_digest, fingerprint, stamped_folder
+from .io.files import file_digest, fingerprint, to_json
+from .io.folders import stamped_folder
 from .io.manifest import read_manifest, resolve, write_manifest
 from .model.losses import greedy_ctc
 from .model.loading import load_model, pad_batch
@@ -111,7 +112,7 @@ def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, ba
     with stamped_folder(out, "decode.json", params, overwrite=overwrite, command="decode",
                         owned=("manifest.jsonl", PARTIAL, "wav")) as out_dir:
         if (out_dir / "manifest.jsonl").exists():  # this very decode finished before
-            return out_dir
+            return Path(out)
         done = _finished(out_dir)
         records = [done.get(uid) for uid, _, _ in items]
         bar = tqdm(total=len(items), initial=sum(r is not None for r in records), desc="decode", unit="utt",
@@ -128,15 +129,15 @@ def decode(ckpt: str, manifest: str | None, wav_dir: str | None, out: str, *, ba
                     rel = names[i]
                     write_wav_atomic(out_dir / rel, y, cb.sample_rate)
                     rec = {"id": uid, "audio": rel, "aux_symbols": a, "aux_confidence": c,
-                           "input_audio": os.path.relpath(Path(path).resolve(), out_dir.resolve()),
+                           "input_audio": os.path.relpath(Path(path).resolve(), Path(out).resolve()),
                            **{f: ref[f] for f in ("task", "split") if f in ref}}
                     if records[i] is None:
                         records[i] = rec
-                        log.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                        log.write(to_json(rec, str(out_dir / PARTIAL), ensure_ascii=False) + "\n")
                         bar.update(1)
                 log.flush()
                 os.fsync(log.fileno())
         bar.close()
         write_manifest(out_dir / "manifest.jsonl", records)
         (out_dir / PARTIAL).unlink()
-    return out_dir
+    return Path(out)

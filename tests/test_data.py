@@ -147,6 +147,38 @@ def test_synth_is_byte_identical_and_sharding_merges(tmp_path, cli):
     assert (tmp_path / "d" / "manifest.jsonl").read_bytes() != ma
 
 
+def test_more_shards_than_utterances_give_the_unsharded_folder(tmp_path, cli):
+    # synth --n 2 --shard 4/4: shards 3 and 4 hold nothing, which is a valid shard (issue #35)
+    args = ["synth", "--task", "mirror", "--split", "test_iid", "--n", 2, "--quiet"]
+    assert cli(*args, "--out", tmp_path / "one").exit_code == 0
+    for k in (1, 2, 3, 4):
+        assert cli(*args, "--out", tmp_path / "sh", "--shard", f"{k}/4").exit_code == 0
+    files = lambda d: {p.relative_to(d): p.read_bytes() for p in d.rglob("*") if p.is_file()}  # noqa: E731
+    assert files(tmp_path / "sh") == files(tmp_path / "one")
+
+
+def test_synth_says_when_inputs_repeat(tmp_path, cli, caplog):
+    # Mod's one-digit test inputs: far fewer distinct `a%b` than 300 utterances
+    with caplog.at_level("WARNING", logger="jericho"):
+        assert cli("synth", "--task", "mod", "--split", "test_iid", "--n", 300, "--quiet",
+                   "--out", tmp_path / "m").exit_code == 0
+    inputs = json.loads((tmp_path / "m" / "synth.json").read_text())["inputs"]
+    distinct = len({tuple(json.loads(ln)["input"]) for ln in (tmp_path / "m" / "manifest.jsonl").read_text().splitlines()})
+    assert inputs == {"utterances": 300, "distinct": distinct} and distinct < 300
+    assert f"300 utterances but only {distinct} distinct inputs" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="jericho"):  # a rerun with the same parameters resumes, says it again
+        assert cli("synth", "--task", "mod", "--split", "test_iid", "--n", 300, "--quiet",
+                   "--out", tmp_path / "m").exit_code == 0
+    assert "distinct inputs" in caplog.text
+    with caplog.at_level("WARNING", logger="jericho"):
+        caplog.clear()
+        assert cli("synth", "--task", "mirror", "--split", "test_ood_length", "--n", 20, "--quiet",
+                   "--out", tmp_path / "long").exit_code == 0
+    assert "distinct inputs" not in caplog.text
+    assert json.loads((tmp_path / "long" / "synth.json").read_text())["inputs"] == {"utterances": 20, "distinct": 20}
+
+
 def test_synth_resumes_after_interruption(tmp_path, cli):
     args = ["synth", "--task", "mirror", "--split", "test_iid", "--n", 20, "--quiet", "--out", tmp_path]
     assert cli(*args).exit_code == 0

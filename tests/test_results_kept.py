@@ -58,3 +58,16 @@ def test_every_mean_and_sd_in_the_write_ups_is_a_generated_figure():
         missing = [f for f in figures if f not in generated]
         assert not missing, f"{doc.relative_to(ROOT)}: {missing[:5]} in no generated table"
     assert len(re.findall(r"\d+\.\d ± \d+\.\d", (ROOT / "README.md").read_text())) >= 10
+
+
+def test_every_kept_json_file_parses_with_a_strict_reader():
+    # no NaN or Infinity in what the project committed (issue #35): any JSON reader reads the results
+    from jericho_cli.io.files import loads_strict
+
+    files = [p for d in ("outputs", "examples", "recipes") for p in (ROOT / d).rglob("*.json*")
+             if p.suffix in (".json", ".jsonl")]
+    assert len(files) > 100
+    for p in files:
+        text = p.read_text(encoding="utf-8")
+        for line in ([text] if p.suffix == ".json" else [ln for ln in text.splitlines() if ln.strip()]):
+            loads_strict(line)

@@ -25,7 +25,8 @@ from ..data.render import Variation, render
 from ..errors import JerichoError, UsageError
 from ..model.loading import load_model
 from ..io.audio import read_wav
-from ..io.files import stamped_folder, write_json_atomic
+from ..io.files import write_json_atomic
+from ..io.folders import stamped_folder
 from ..io.manifest import read_manifest, resolve, write_manifest
 from ..logs import log
 from ..scoring.ear import Scorer

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,7 +23,8 @@ from tqdm import tqdm
 from ..errors import JerichoError, UsageError
 from ..model.loading import load_model, pad_batch
 from ..io.audio import read_wav
-from ..io.files import stamped_folder, write_json_atomic
+from ..io.files import write_json_atomic
+from ..io.folders import stamped_folder
 from ..io.manifest import read_manifest, resolve
 from ..logs import log
 from .states import state_sequence
@@ -177,5 +179,5 @@ def run(ckpt: str, mode: str, keep: float, out: str, *, calib: str | None = None
         write_json_atomic(out_dir / "summary.json", summary)
         from ..reporting.analysis import plot_analysis
         plot_analysis(summary, out_dir / "prune.png")
-        log.info(f"kept {kept}/{total} state channels ({mode}, k={row['keep']:.3f}) -> {out_dir / 'pruned.pt'}")
+        log.info(f"kept {kept}/{total} state channels ({mode}, k={row['keep']:.3f}) -> {Path(out) / 'pruned.pt'}")
     return summary

@@ -1,10 +1,10 @@
 """`jericho split`: partition any manifest; equal inputs (or groups) always land in one part."""
 
-import json
 from typing import Optional
 
 import typer
 
+from ..io.files import to_json
 from .base import example, step
 
 
@@ -32,4 +32,4 @@ def split(
 
     report = run(manifest, by, out, seed=seed, strict=strict, overwrite=overwrite, ratios=ratios, field=field,
                  bins=bins, held_out=held_out)
-    typer.echo(json.dumps({k: v for k, v in report.items() if k != "params"}, sort_keys=True))
+    typer.echo(to_json({k: v for k, v in report.items() if k != "params"}, sort_keys=True))

@@ -1,10 +1,10 @@
 """`jericho train`: Mini-JMamba on on-the-fly data (with a curriculum) or a manifest."""
 
-import json
 from typing import List, Optional
 
 import typer
 
+from ..io.files import to_json
 from .base import example, step
 
 
@@ -47,5 +47,5 @@ def train(
 
     if world()[1] != 0:  # under torchrun, one process prints the result
         return
-    typer.echo(json.dumps(result if not dry_run else {"parameters": result["parameters"],
+    typer.echo(to_json(result if not dry_run else {"parameters": result["parameters"],
                                                        "model": result["config"]["model"]}, indent=1))

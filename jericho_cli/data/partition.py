@@ -3,7 +3,8 @@
 Part names become folder names under --out, so they must be plain names (letters, digits, `._-`,
 not starting with a dot): a field value like `/etc` or a ratio name like `../x` is refused, never
 followed. `split_report.json` records the parameters; a rerun with other parameters is refused
-unless `overwrite`, which removes the parts the earlier run wrote."""
+unless `overwrite`. The new parts are written beside the old and replace them only once all are
+written (io.folders.staged): a failed split leaves the earlier one as it was."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import JerichoError
 from ..io.files import check_out_path, read_json, write_json_atomic
+from ..io.folders import staged
 from ..io.manifest import clean, read_manifest, resolve, write_manifest
 from ..logs import log
 
@@ -137,10 +138,11 @@ def disjointness(parts: dict[str, list[dict]]) -> dict:
     return {f"{a}|{b}": len(keys[a] & keys[b]) for a, b in combinations(sorted(parts), 2)}
 
 
-def write_parts(parts: dict[str, list[dict]], out: str) -> None:
+def write_parts(parts: dict[str, list[dict]], out: str, write_to: str | Path | None = None) -> None:
+    """Each part's manifest at OUT/<part>/manifest.jsonl, audio paths relative to that folder; written
+    under `write_to` instead when given (a staging folder swapped into OUT afterwards)."""
     for name, recs in parts.items():
         d = Path(out) / name
-        d.mkdir(parents=True, exist_ok=True)
         moved = []
         for r in recs:
             c = clean(r)
@@ -148,7 +150,8 @@ def write_parts(parts: dict[str, list[dict]], out: str) -> None:
                 if f in r:
                     c[f] = os.path.relpath(resolve(r, f), d)
             moved.append(c)
-        write_manifest(d / "manifest.jsonl", moved)
+        (Path(write_to or out) / name).mkdir(parents=True, exist_ok=True)
+        write_manifest(Path(write_to or out) / name / "manifest.jsonl", moved)
 
 
 def split(manifest: str, by: str, out: str, *, seed: int = 0, strict: bool = False, overwrite: bool = False,
@@ -165,18 +168,17 @@ def split(manifest: str, by: str, out: str, *, seed: int = 0, strict: bool = Fal
     if strict and any(overlap.values()):
         raise JerichoError(f"parts are not disjoint: {overlap}", str(manifest))
     stamp = out_dir / "split_report.json"
+    earlier: tuple[str, ...] = ()
     if stamp.exists():  # parts of an earlier split live here: same parameters are rewritten, others refused
         old = read_json(stamp, "split_report.json")
-        if old.get("params") != json.loads(json.dumps(params)):
-            if not overwrite:
-                raise JerichoError("holds a split made with other parameters; use --overwrite or another folder",
-                                   str(out_dir))
-        for name in old.get("counts", {}):  # parts this split will not rewrite would mislead
-            if name not in parts and SAFE_NAME.match(name) and (out_dir / name / "manifest.jsonl").exists():
-                shutil.rmtree(out_dir / name)
+        if old.get("params") != json.loads(json.dumps(params)) and not overwrite:
+            raise JerichoError("holds a split made with other parameters; use --overwrite or another folder",
+                               str(out_dir))
+        earlier = tuple(n for n in old.get("counts", {}) if SAFE_NAME.match(n))  # its parts, all replaced
     for line in [f"{n}: {c} utterances" for n, c in report["counts"].items()] + \
                 [f"shared input sequences {k.replace('|', ' & ')}: {v}" for k, v in overlap.items()]:
         log.info(line)
-    write_parts(parts, out)
-    write_json_atomic(stamp, report)
+    with staged(out_dir, earlier + (stamp.name,), last=stamp.name) as staging:  # swapped in once whole
+        write_parts(parts, out, write_to=staging)
+        write_json_atomic(staging / stamp.name, report)
     return report

@@ -18,8 +18,10 @@ from tqdm import tqdm
 from ..config import load_data_config
 from ..errors import JerichoError
 from ..io.audio import audio_info, write_wav_atomic
-from ..io.files import stamped_folder, write_text_atomic
+from ..io.files import read_json, write_json_atomic, write_text_atomic
+from ..io.folders import stamped_folder
 from ..io.manifest import read_manifest, write_manifest
+from ..logs import log
 from ..runtime import die_with_parent
 from . import pools
 from .codebook import Codebook
@@ -118,7 +120,9 @@ def synth(task: str, split: str, n: int, seed: int, out: str, *, data_config=Non
     chunks = [indices[j:j + CHUNK] for j in range(0, len(indices), CHUNK)]
     with stamped_folder(out, "synth.json", params, overwrite=overwrite, command="synth",
                         owned=("manifest.jsonl", "wav", "codebook.yaml"),
-                        read_old=lambda old: {**old, "data": pools.shaping_sections(old.get("data", {}), [task])}
+                        complete=lambda d: (d / "manifest.jsonl").exists(),  # the last shard completes it
+                        read_old=lambda old: {**{k: v for k, v in old.items() if k != "inputs"},
+                                              "data": pools.shaping_sections(old.get("data", {}), [task])}
                         ) as out_dir:
         (out_dir / "wav").mkdir(exist_ok=True)
         records = []
@@ -142,20 +146,36 @@ def synth(task: str, split: str, n: int, seed: int, out: str, *, data_config=Non
             write_manifest(out_dir / "manifest.jsonl", records)
         else:
             write_manifest(out_dir / f"manifest.shard-{k}-of-{nshards}.jsonl", records)
-            merge_shards(out_dir, nshards)
-    return out_dir
+            records = merge_shards(out_dir, nshards)
+        if records is not None:  # the whole manifest is written: say how many inputs are distinct
+            stamp = read_json(out_dir / "synth.json", "synth.json")
+            write_json_atomic(out_dir / "synth.json", {**stamp, "inputs": distinct_inputs(records, task, split)})
+    return Path(out)
 
 
-def merge_shards(out_dir: Path, nshards: int) -> bool:
-    """When every shard's manifest exists, merge them (in id order) into manifest.jsonl."""
+def distinct_inputs(records: list[dict], task: str, split: str) -> dict:
+    """Utterances vs distinct input sequences, and a warning when some inputs repeat (drawn at random
+    from an input space that is small at the split's levels: e.g. 90 one-digit `a%b` for Mod)."""
+    distinct = len({tuple(r["input"]) for r in records})
+    if distinct < len(records):
+        log.warning(f"{task}/{split}: {len(records)} utterances but only {distinct} distinct inputs "
+                    f"({len(records) - distinct} repeats: inputs are drawn at random from this split's input "
+                    f"space, small at its levels next to --n); synth.json records both counts")
+    return {"utterances": len(records), "distinct": distinct}
+
+
+def merge_shards(out_dir: Path, nshards: int) -> list[dict] | None:
+    """When every shard's manifest exists, merge them (in id order) into manifest.jsonl and return
+    its records; None while shards are missing."""
     parts = [out_dir / f"manifest.shard-{k}-of-{nshards}.jsonl" for k in range(1, nshards + 1)]
     if not all(p.exists() for p in parts):
-        return False
-    records = sorted((r for p in parts for r in read_manifest(p)), key=lambda r: r["id"])
+        return None
+    # a shard can be empty (more shards than utterances): a valid part with nothing in it
+    records = sorted((r for p in parts for r in read_manifest(p, allow_empty=True)), key=lambda r: r["id"])
     write_manifest(out_dir / "manifest.jsonl", records)
     for p in parts:
         os.unlink(p)
-    return True
+    return records
 
 
 def check_disjoint(records: list[dict], cfg: dict, theirs: list[set], names=()) -> None:

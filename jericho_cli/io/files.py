@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
-import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -67,14 +67,63 @@ def remove_stale_temps(folder: str | os.PathLike, min_age_s: float = STALE_TEMP_
     return n
 
 
+def note_written(path: str | os.PathLike) -> None:
+    """Record a file the project wrote in $JERICHO_WRITTEN_LOG, when set (the test suite checks that
+    every JSON file on that list parses with a strict reader)."""
+    log_path = os.environ.get("JERICHO_WRITTEN_LOG")
+    if log_path:
+        with open(log_path, "a", encoding="utf-8") as f:
+            f.write(f"{Path(path).resolve()}\n")
+
+
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+    note_written(path)
+
+
+def _finite(obj, where: list[str], at: str = ""):
+    """obj with every NaN or infinite float replaced by None; where each one was, appended to `where`."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        where.append(at or "(the value)")
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v, where, f"{at}.{k}" if at else str(k)) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v, where, f"{at}[{i}]") for i, v in enumerate(obj)]
+    return obj
+
+
+def to_json(obj, what: str = "", **kw) -> str:
+    """JSON text any strict reader accepts (RFC 8259 has no NaN or Infinity): a non-finite number
+    is written as null, and a warning names the file (`what`) and the fields. Every JSON and JSON
+    Lines file the project writes goes through here."""
+    where: list[str] = []
+    text = json.dumps(_finite(obj, where), allow_nan=False, **kw)
+    if where:
+        from ..logs import log
+
+        more = f" and {len(where) - 3} more" if len(where) > 3 else ""
+        log.warning(f"{what or 'JSON'}: not a finite number, written as null: {', '.join(where[:3])}{more}")
+    return text
 
 
 def write_json_atomic(path: str | os.PathLike, obj) -> None:
     """Key order is kept as built (breakdowns are already in numeric order)."""
-    write_text_atomic(path, json.dumps(obj, indent=2) + "\n")
+    write_text_atomic(path, to_json(obj, str(path), indent=2) + "\n")
+
+
+class NotJSON(ValueError):
+    """NaN or Infinity in a file: Python's json reads them, no strict reader does."""
+
+
+def _no_constant(name: str):
+    raise NotJSON(f"{name} is not a JSON value (a missing number is null)")
+
+
+def loads_strict(text: str):
+    """json.loads that refuses NaN and Infinity (NotJSON), as every other JSON reader does."""
+    return json.loads(text, parse_constant=_no_constant)
 
 
 def read_json(path: str | os.PathLike, what: str = "file") -> dict:
@@ -82,7 +131,9 @@ def read_json(path: str | os.PathLike, what: str = "file") -> dict:
     if not p.is_file():
         raise JerichoError(f"{what} not found", str(p))
     try:
-        obj = json.loads(p.read_text(encoding="utf-8"))
+        obj = loads_strict(p.read_text(encoding="utf-8"))
+    except NotJSON as exc:
+        raise JerichoError(f"bad JSON ({exc})", str(p)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise JerichoError(f"bad JSON ({getattr(exc, 'msg', type(exc).__name__)})", str(p)) from None
     if not isinstance(obj, dict):
@@ -127,75 +178,3 @@ def check_out_path(path: str | os.PathLike, option: str = "--out") -> Path:
     if p.exists() and not p.is_dir():
         raise JerichoError(f"{option} is an existing file, expected a folder", str(p))
     return p
-
-
-def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
-    out = []
-    for k in sorted(set(old) | set(new)):
-        a, b = old.get(k), new.get(k)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _differences(a, b, f"{prefix}{k}.")
-        elif a != b:
-            out.append(f"{prefix}{k} {json.dumps(a, default=str)} -> {json.dumps(b, default=str)}")
-    return out
-
-
-@contextmanager
-def stamped_folder(path: str | os.PathLike, stamp_name: str, params: dict, *, overwrite: bool,
-                   owned: tuple[str, ...], command: str, read_old=None):
-    """Claim an output folder for a run with `params`, recorded in `path/stamp_name`.
-
-    - new or empty folder: stamped, and removed again if the block fails with a JerichoError;
-    - same parameters: reused (the step resumes, skipping finished files);
-    - other parameters, or step outputs (`owned`) without a stamp: refused, unless `overwrite`,
-      which deletes the `owned` entries first. Nothing else in the folder is ever touched.
-    `read_old` maps an older stamp to today's form (a stamp written by an earlier version that
-    recorded more than shapes the output).
-    """
-    folder = check_out_path(path)
-    stamp = folder / stamp_name
-    params = json.loads(json.dumps(params, default=str))  # as it reads back from the stamp
-    present = [n for n in owned if (folder / n).exists()]
-    old = read_json(stamp, stamp_name) if present and stamp.exists() else None
-    if old is not None and read_old is not None:
-        old = read_old(old)
-    conflict = None
-    if present and old is None:
-        conflict = f"holds {', '.join(present)} of unknown origin (no {stamp_name})"
-    elif present and old != params:
-        conflict = f"made by a different `jericho {command}` ({'; '.join(_differences(old, params)[:3])})"
-    if conflict and not overwrite:
-        raise JerichoError(f"{conflict}; use --overwrite or another folder", str(folder))
-    if conflict:
-        for n in present:
-            p = folder / n
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
-    lock_name = f".{stamp_name}.lock"
-    fresh = not folder.exists() or not any(p.name != lock_name for p in folder.iterdir())
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = _writers_lock(folder / lock_name)
-    write_json_atomic(stamp, params)
-    try:
-        yield folder
-    except JerichoError:
-        if fresh:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise
-    finally:
-        lock.close()
-
-
-def _writers_lock(path: Path):
-    """A shared lock held by every process writing into the folder (the shards of `synth --shard i/N`
-    write into one folder at once). A process that finds no other writer clears every temp file a
-    killed one left; beside live writers it clears only old ones, never a file being written."""
-    import fcntl
-
-    f = open(path, "a+")
-    try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        remove_stale_temps(path.parent, min_age_s=0)
-    except OSError:
-        remove_stale_temps(path.parent)
-    fcntl.flock(f, fcntl.LOCK_SH)
-    return f

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import JerichoError
-from .files import write_text_atomic
+from .files import NotJSON, loads_strict, to_json, write_text_atomic
 
 # the type every core field must have (file contract: ../shared/DESIGN.md section 2)
 FIELD_TYPES = {"id": str, "task": str, "split": str, "audio": str, "target_audio": str, "input_audio": str,
@@ -32,11 +32,13 @@ def _check_record(rec: dict, where: str) -> None:
             raise JerichoError(f"field {f!r} is empty or not a valid name", where)
 
 
-def read_manifest(path: str | os.PathLike, required: Iterable[str] = ("id", "audio")) -> list[dict]:
+def read_manifest(path: str | os.PathLike, required: Iterable[str] = ("id", "audio"),
+                  allow_empty: bool = False) -> list[dict]:
     """Read a JSON Lines manifest ('-' = stdin). Audio paths are resolved against its folder.
 
     Each returned record keeps the original fields plus `_base` (the folder paths are relative to)
-    and `_line` (1-based line number, for error messages).
+    and `_line` (1-based line number, for error messages). An empty manifest is refused unless
+    `allow_empty` (a shard of a synth with more shards than utterances).
     """
     required = tuple(required)
     if str(path) == "-":
@@ -62,7 +64,9 @@ def read_manifest(path: str | os.PathLike, required: Iterable[str] = ("id", "aud
             continue
         where = f"{name}:{lineno}"
         try:
-            rec = json.loads(line)
+            rec = loads_strict(line)
+        except NotJSON as exc:
+            raise JerichoError(f"bad JSON ({exc})", where) from None
         except json.JSONDecodeError as exc:
             raise JerichoError(f"bad JSON ({exc.msg} at column {exc.colno})", where) from None
         if not isinstance(rec, dict):
@@ -78,7 +82,7 @@ def read_manifest(path: str | os.PathLike, required: Iterable[str] = ("id", "aud
         rec["_base"] = str(base)
         rec["_line"] = where
         records.append(rec)
-    if not records:
+    if not records and not allow_empty:
         raise JerichoError("empty manifest (no utterances)", name)
     return records
 
@@ -94,13 +98,13 @@ def clean(rec: dict) -> dict:
     return {k: v for k, v in rec.items() if not k.startswith("_")}
 
 
-def dumps_records(records: Iterable[dict]) -> str:
-    return "".join(json.dumps(clean(r), sort_keys=False, ensure_ascii=False) + "\n" for r in records)
+def dumps_records(records: Iterable[dict], what: str = "") -> str:
+    return "".join(to_json(clean(r), what, ensure_ascii=False) + "\n" for r in records)
 
 
 def write_manifest(path: str | os.PathLike, records: Iterable[dict]) -> None:
     """Write a manifest atomically ('-' = stdout)."""
-    text = dumps_records(records)
+    text = dumps_records(records, str(path))
     if str(path) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()

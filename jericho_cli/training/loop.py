@@ -27,7 +27,9 @@ from ..data.codebook import Codebook
 from ..errors import JerichoError
 from ..io import checkpoint
 from ..io.checkpoint import Checkpoint
-from ..io.files import check_out_path, fingerprint, remove_stale_temps, write_json_atomic, write_text_atomic
+from ..io.files import (check_out_path, fingerprint, note_written, remove_stale_temps, to_json, write_json_atomic,
+                        write_text_atomic)
+from ..io.folders import STAGING, swap_in
 from ..logs import add_file, log
 from ..model import losses
 from ..model.mini_jmamba import MiniJMamba
@@ -65,15 +67,32 @@ def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
     return total, {k: v.item() for k, v in parts.items()}
 
 
-def prepare_run_folder(out: str, resume: bool, overwrite: bool) -> Path:
-    """The run folder, refusing to clobber a run: continue it (--resume) or start again (--overwrite)."""
+def run_folder(out: str, resume: bool, overwrite: bool) -> Path:
+    """Where this run trains: the folder itself, or, for `--overwrite` of a folder holding a run, a
+    staging folder inside it (io.folders.STAGING) that replaces the old run only when the new one
+    returns (finished, or stopped at train.stop_at); `--resume` continues such a run if one was cut
+    short. Decides only; every process of a torchrun computes the same."""
     out_dir = check_out_path(out)
+    staging = out_dir / STAGING
+    if overwrite and any((out_dir / f).exists() for f in RUN_FILES):
+        return staging
+    if resume and (staging / "last.pt").exists():
+        return staging
+    return out_dir
+
+
+def prepare_run_folder(out: str, resume: bool, overwrite: bool) -> Path:
+    """The run folder (run_folder), refusing to clobber a run: continue it (--resume) or start
+    again (--overwrite, which leaves the old run in place until the new one has trained)."""
+    out_dir, target = check_out_path(out), run_folder(out, resume, overwrite)
+    if target != out_dir:
+        if overwrite and target.exists():
+            shutil.rmtree(target)  # an overwrite run cut short before: start it again
+        elif resume:
+            log.info(f"continuing the --overwrite run cut short in {target}; it replaces the earlier run "
+                     f"when it returns")
     present = [f for f in RUN_FILES if (out_dir / f).exists()]
-    if present and overwrite:
-        for f in present:
-            p = out_dir / f
-            shutil.rmtree(p) if p.is_dir() else p.unlink()
-    elif present and not resume:
+    if present and not resume and not overwrite:
         step = ""
         if (out_dir / "run.json").exists():
             try:
@@ -83,9 +102,9 @@ def prepare_run_folder(out: str, resume: bool, overwrite: bool) -> Path:
                 pass
         raise JerichoError(f"holds a training run{step}; use --resume to continue it or --overwrite to "
                            "start again", str(out_dir))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(out_dir, min_age_s=0)  # the caller holds the folder lock: no other writer
-    return out_dir
+    target.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(target, min_age_s=0)  # the caller holds the folder lock: no other writer
+    return target
 
 
 def lock_run_folder(out_dir: Path):
@@ -215,9 +234,11 @@ def validate(model, validator: Validator, selector, state: dict, levels: dict, c
     if len(per_task) > 1:
         row["val_by_task"] = per_task
         row["mix"] = selector.probs()
-    log.info(json.dumps(row))
+    line = to_json(row, str(out_dir / "log" / "metrics.jsonl"))
+    log.info(line)
     with open(out_dir / "log" / "metrics.jsonl", "a") as f:
-        f.write(json.dumps(row) + "\n")
+        f.write(line + "\n")
+    note_written(out_dir / "log" / "metrics.jsonl")
     for line in advance(state["max_level"], levels, per_task, cfg["train"]["curriculum"]["threshold"]):
         log.info(line)
     return v
@@ -264,7 +285,8 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
         raise JerichoError(f"train.mix names {sorted(t['mix'])}, train.task is {tasks}")
     batches = Batches(cfg, cb)  # checks a training manifest before the run folder is touched
     out_dir, lock = check_out_path(out), None
-    continues = resume and not overwrite and (out_dir / "last.pt").exists()
+    run_dir = run_folder(out, resume, overwrite)
+    continues = resume and not overwrite and (run_dir / "last.pt").exists()
     if t["init"] and not continues:  # a resumed run continues from its own last.pt: init is not read
         model.load_state_dict(init_weights(t["init"], model, cb))
     device = distributed.setup(device)  # under torchrun: join the group; rank 0 owns the run folder
@@ -282,9 +304,19 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
     distributed.barrier()
     if rank != 0:
         log.setLevel(logging.WARNING)  # one process reports; the others only warn
-    handler = add_file(out_dir / "log" / "train.log") if rank == 0 else None
+    handler = add_file(run_dir / "log" / "train.log") if rank == 0 else None
     try:
-        return _run(cfg, cb, model, counts, levels, batches, out_dir, device, quiet)
+        result = _run(cfg, cb, model, counts, levels, batches, run_dir, device, quiet)
+        if run_dir != out_dir and rank == 0:
+            swap_in(out_dir, run_dir, RUN_FILES, last="run.json")  # the new run replaces the old one
+        return result
+    except Exception:
+        if run_dir != out_dir and rank == 0:  # the earlier run is untouched either way
+            if (run_dir / "last.pt").exists():
+                log.warning(f"the new run's checkpoints are in {run_dir}; --resume continues it there")
+            else:
+                shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     finally:
         distributed.teardown()
         if handler is not None:
