@@ -1,6 +1,7 @@
 """jericho probe and jericho prune: recorded states, probes, structure, predictability, pruned checkpoints."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,9 +137,16 @@ def test_probe_and_prune_usage_errors_are_one_line(tiny, tmp_path, cli):
                              (("prune", "--ckpt", ckpt, "--mode", "selective", "--keep", 0.5, "--out",
                                tmp_path / "d"), 2, "needs --calib"),
                              (("prune", "--ckpt", ckpt, "--mode", "random", "--keep", 1.5, "--out",
-                               tmp_path / "e"), 2, "--keep must be in (0, 1]")):
+                               tmp_path / "e"), 2, "--keep must be in (0, 1]"),
+                             (("prune", "--ckpt", ckpt, "--mode", "learned", "--keep", 0.5, "--out",
+                               tmp_path / "f"), 2, "--keep is for selective and random"),
+                             (("prune", "--ckpt", ckpt, "--mode", "learned", "--sparsity", "inf", "--out",
+                               tmp_path / "g"), 2, "--sparsity must be a finite number"),
+                             (("prune", "--ckpt", ckpt, "--mode", "learned", "--lr", "nan", "--out",
+                               tmp_path / "h"), 2, "--lr")):
         res = cli(*args)
         assert res.exit_code == code and text in res.stderr and res.stderr.count("\n") == 1, res.stderr
+        assert not Path(args[-1]).exists()  # refused before anything was written
 
 
 def test_prune_keep_one_is_bit_exact_and_pruned_checkpoints_decode(tiny, tmp_path, cli):

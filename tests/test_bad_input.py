@@ -128,3 +128,16 @@ def test_usage_errors_exit_2(cli, tmp_path):
                     "no split 'test_ood_compose'")
     _one_line_error(cli("report", tmp_path / "none.json"), "summary not found")
     assert cli("probe").exit_code == 2
+
+
+@pytest.mark.parametrize("conf,needle", [("NaN", "NaN is not a JSON value"), ("-0.5", "aux_confidence must be"),
+                                         ('"high"', "aux_confidence must be")])
+def test_a_decode_manifests_aux_confidence_is_a_probability_or_null(tmp_path, data, cli, conf, needle):
+    # never averaged into a summary (a NaN there made summary.json invalid JSON; issue #35)
+    hyp = _hyp(tmp_path, data, lambda p: None)
+    lines = hyp.read_text().splitlines()
+    first = json.loads(lines[0])
+    lines[0] = json.dumps({**first, "aux_symbols": ["A"]})[:-1] + f', "aux_confidence": {conf}}}'
+    hyp.write_text("\n".join(lines) + "\n")
+    _one_line_error(cli("score", "--ref", data, "--hyp", hyp, "--out", tmp_path / "s"), needle)
+    assert not (tmp_path / "s" / "summary.json").exists()

@@ -135,6 +135,12 @@ def run(ckpt: str, mode: str, keep: float, out: str, *, calib: str | None = None
         raise UsageError(f"unknown mode {mode!r} ({', '.join(MODES)})")
     if mode != "learned" and not 0 < keep <= 1:
         raise UsageError(f"--keep must be in (0, 1], got {keep}")
+    if mode == "learned" and keep != 1.0:
+        raise UsageError("--keep is for selective and random pruning; learned pruning finds its own share "
+                         "(set it with --sparsity)")
+    for name, v in (("--sparsity", sparsity), ("--lr", lr)):
+        if not math.isfinite(v) or v < 0:
+            raise UsageError(f"{name} must be a finite number >= 0, got {v}")
     if mode == "selective" and not calib:
         raise UsageError("selective pruning needs --calib MANIFEST (energies are measured on its audio)")
     if not 0 < init_keep < 1:

@@ -72,6 +72,10 @@ def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resam
         hyps = {r["id"]: {**r, "audio": r["target_audio"]} for r in refs}
     else:
         hyps = {h["id"]: h for h in read_manifest(hyp, required=("id", "audio"))}
+        for h in hyps.values():  # averaged into the summary: a probability, or null
+            conf = h.get("aux_confidence")
+            if conf is not None and (isinstance(conf, bool) or not isinstance(conf, (int, float)) or not 0 <= conf <= 1):
+                raise JerichoError(f"aux_confidence must be a number in [0, 1] or null, got {conf!r}", h["_line"])
         missing = [r["id"] for r in refs if r["id"] not in hyps]
         if missing and not skip_bad:
             raise JerichoError(f"{len(missing)} reference ids have no hypothesis, e.g. {missing[0]!r} "
@@ -95,7 +99,7 @@ def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resam
             row["aux_symbols"] = aux
             row["aux_exact"] = aux == r["target"]
             conf = hyps[r["id"]].get("aux_confidence")
-            if isinstance(conf, (int, float)) and not isinstance(conf, bool):
+            if conf is not None:
                 row["aux_confidence"] = conf
             if not row["exact"]:  # the model knew the answer but said it badly, or did not know it
                 row["diagnosis"] = "rendering" if row["aux_exact"] else "reasoning"
