@@ -39,6 +39,9 @@ STATE_TASK_LEVELS = {
 TASKS = ("mirror", "bracket", "mod") + tuple(STATE_TASK_LEVELS)
 # block kinds a model may stack (model/mini_jmamba.py builds each)
 LAYER_KINDS = ("ssd", "attn", "lstm", "s4d", "hyena")
+# `jericho probe` analyses and `jericho prune` modes: the commands' --help and checks read these
+PROBE_ANALYSES = ("state-norms", "linear-probes", "structure", "predictability")
+PRUNE_MODES = ("selective", "random", "learned")
 
 
 @dataclass(frozen=True)
@@ -93,8 +96,11 @@ def task_spec(v):
     return None
 
 
+MAX_WEIGHT = 1e6  # relative weights: beyond this their sum can overflow to inf (probabilities NaN)
+
+
 def _is_weight(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and x >= 0
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and 0 <= x <= MAX_WEIGHT
 
 
 def _unknown_task(v):
@@ -106,7 +112,8 @@ def task_weights(v):
     if err := _unknown_task(v):
         return err
     ok = all(_is_weight(w) for w in v.values())
-    return None if ok and sum(v.values()) > 0 else "weights must be non-negative numbers with a positive sum"
+    return None if ok and sum(v.values()) > 0 else \
+        f"weights must be finite numbers in [0, {MAX_WEIGHT:g}] with a positive sum"
 
 
 def level_weights(v):
@@ -118,7 +125,7 @@ def level_weights(v):
         if not all(isinstance(lv, int) and not isinstance(lv, bool) for lv in w):
             return "levels must be integers"
         if not all(_is_weight(x) for x in w.values()):
-            return "weights must be non-negative numbers"
+            return f"weights must be finite numbers in [0, {MAX_WEIGHT:g}]"
     return None
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..config import PROBE_ANALYSES
 from ..data.render import Variation, render
 from ..errors import JerichoError, UsageError
 from ..model.loading import load_model
@@ -33,7 +34,7 @@ from ..scoring.ear import Scorer
 from . import stats
 from .states import TASK_VARIABLES, heard_counts, record, variables
 
-ANALYSES = ("state-norms", "linear-probes", "structure", "predictability")
+ANALYSES = PROBE_ANALYSES
 DEFAULT_LENGTHS = (4, 8, 13, 16, 32, 64, 128)
 
 

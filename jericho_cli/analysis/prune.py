@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from ..config import PRUNE_MODES
 from ..errors import JerichoError, UsageError
 from ..model.loading import load_model, pad_batch
 from ..io.audio import read_wav
@@ -29,7 +30,7 @@ from ..io.manifest import read_manifest, resolve
 from ..logs import log
 from .states import state_sequence
 
-MODES = ("selective", "random", "learned")
+MODES = PRUNE_MODES
 
 
 @torch.no_grad()
@@ -147,6 +148,8 @@ def run(ckpt: str, mode: str, keep: float, out: str, *, calib: str | None = None
         raise UsageError(f"--init-keep must be in (0, 1), got {init_keep}")
     model, cb, ck = load_model(ckpt, device)
     mixers = model.ssd_mixers()
+    if not mixers:
+        raise JerichoError(f"has no SSD layer (layers {model.cfg.layers}): no state channels to prune", str(ckpt))
     if any(m.state_mask is not None for m in mixers):
         raise JerichoError("checkpoint is already pruned; prune the original", str(ckpt))
     params = {"ckpt": str(ckpt), "mode": mode, "keep": keep, "calib": calib, "limit": limit, "seed": seed,

@@ -4,6 +4,7 @@ from typing import Optional
 
 import typer
 
+from ..config import PROBE_ANALYSES
 from .base import example, step
 
 
@@ -26,7 +27,7 @@ def _ints(text: str, option: str) -> list[int]:
     "  jericho probe predictability --ckpt best.pt data/mirror/test_iid/manifest.jsonl --out exp/p\n"
     "\b\nOUT/summary.json goes to `jericho report`; OUT/scores.jsonl holds the rows; OUT/<analysis>.png the plot."))
 def probe(
-    analysis: str = typer.Argument(..., help="state-norms | linear-probes | structure | predictability"),
+    analysis: str = typer.Argument(..., help=" | ".join(PROBE_ANALYSES)),
     manifest: Optional[str] = typer.Argument(None, help="input manifest (audio + input symbols); "
                                              "state-norms renders its own inputs"),
     ckpt: str = typer.Option(..., help="checkpoint (.pt) written by jericho train or jericho prune"),

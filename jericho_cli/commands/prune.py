@@ -4,6 +4,7 @@ from typing import Optional
 
 import typer
 
+from ..config import PRUNE_MODES
 from .base import example, step
 
 
@@ -15,7 +16,7 @@ from .base import example, step
     "  jericho decode --ckpt exp/prune_sel50/pruned.pt data/mirror/test_iid/manifest.jsonl --out exp/prune_sel50/decode"))
 def prune(
     ckpt: str = typer.Option(..., help="checkpoint (.pt) written by jericho train"),
-    mode: str = typer.Option(..., help="selective | random | learned"),
+    mode: str = typer.Option(..., help=" | ".join(PRUNE_MODES)),
     out: str = typer.Option(..., help="folder for pruned.pt, summary.json (masks, energies) and a plot"),
     keep: float = typer.Option(1.0, help="selective/random: share of state channels kept per head"),
     calib: Optional[str] = typer.Option(None, help="selective: manifest whose audio measures channel energy"),

@@ -4,7 +4,17 @@ from typing import List, Optional
 
 import typer
 
+from ..data.pools import COMMON_SPLITS, TASK_SPLITS
+from ..data.render import RENDERERS
 from .base import example, step
+
+# --help lists what the code accepts, from the same registries (no second list to drift)
+TASKS_HELP = " | ".join(TASK_SPLITS)
+_EXTRA: dict[tuple, list[str]] = {}
+for _task, _splits in TASK_SPLITS.items():
+    _EXTRA.setdefault(tuple(s for s in _splits if s not in COMMON_SPLITS), []).append(_task)
+SPLITS_HELP = ", ".join(COMMON_SPLITS) + "; and " + "; ".join(
+    f"{', '.join(extra)} ({', '.join(tasks)})" for extra, tasks in _EXTRA.items() if extra)
 
 
 @step("synth", epilog=example(
@@ -18,18 +28,16 @@ from .base import example, step
     "\b\nOUT/synth.json records the parameters: a rerun with the same ones resumes (finished wavs\n"
     "are kept), one with other parameters is refused unless --overwrite."))
 def synth(
-    task: str = typer.Option(..., help="mirror | bracket | mod"),
-    split: str = typer.Option(..., help="train, val, test_iid, test_ood_length, test_ood_symbol (mirror), "
-                              "test_ood_compose (mod), diag_equal_count (bracket), diag_a_lt_b, diag_a_eq_b, "
-                              "diag_b_eq_1, diag_two_digit_rem (mod)"),
+    task: str = typer.Option(..., help=TASKS_HELP),
+    split: str = typer.Option(..., help=SPLITS_HELP),
     n: int = typer.Option(..., help="number of utterances"),
     out: str = typer.Option(..., help="output folder: OUT/manifest.jsonl + OUT/wav/"),
     seed: int = typer.Option(0, help="every random choice flows from this (>= 0)"),
     config: List[str] = typer.Option([], help="data config YAML (levels, alphabets, pools; a train config's "
                                      "data: section works); repeat it to layer files, later ones override"),
     codebook: Optional[str] = typer.Option(None, help="codebook YAML (default: built-in tones)"),
-    domain: str = typer.Option("tone", help="renderer: tone, or tone_independent (a second synthesizer, "
-                               "never used in training: for tests of audio the model was not trained on)"),
+    domain: str = typer.Option("tone", help=f"renderer: {' | '.join(RENDERERS)} (tone_independent: a second "
+                               "synthesizer, never used in training, for audio the model was not trained on)"),
     jobs: int = typer.Option(1, help="parallel worker processes"),
     shard: Optional[str] = typer.Option(None, help="i/N: make only every N-th utterance starting at i "
                                         "(cluster jobs); the last shard to finish merges manifest.jsonl"),

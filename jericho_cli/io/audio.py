@@ -11,7 +11,7 @@ import numpy as np
 import soundfile as sf
 
 from ..errors import JerichoError
-from .files import atomic_path
+from .files import atomic_path, write_failed
 
 AUDIO_SUFFIXES = (".wav", ".flac")
 
@@ -22,13 +22,19 @@ def write_wav_atomic(path: str | os.PathLike, audio: np.ndarray, sample_rate: in
     if subtype.startswith("PCM"):
         audio = np.clip(audio, -1.0, 32767 / 32768)
     with atomic_path(path, suffix=".wav") as tmp:
-        sf.write(str(tmp), audio, sample_rate, subtype=subtype, format="WAV")
+        try:
+            sf.write(str(tmp), audio, sample_rate, subtype=subtype, format="WAV")
+        except (sf.LibsndfileError, RuntimeError) as exc:
+            raise write_failed(exc, path) from None
 
 
 def _undecodable(exc: Exception, where: str) -> JerichoError:
     """soundfile raises several types for broken files: one message for all of them."""
     msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return JerichoError(f"cannot decode audio ({msg})", where)
+
+
+MIN_RESAMPLE_RATE = 1000  # below this no audio we score exists; upsampling 1 Hz to 16 kHz would need GBs
 
 
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
@@ -38,6 +44,8 @@ def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
         raise JerichoError("file not found", where)
     if os.path.isdir(path):
         raise JerichoError("is a folder, expected an audio file", where)
+    if not os.path.isfile(path):  # a FIFO would block the read forever
+        raise JerichoError("not a regular file (a FIFO, device or socket), expected an audio file", where)
     try:
         info = sf.info(str(path))
     except Exception as exc:
@@ -58,7 +66,10 @@ def read_wav(path: str | os.PathLike, sample_rate: int, *, resample: bool = Fals
     Other rates need `resample=True`; several channels need `mix=True` (mean of channels).
     """
     where = str(path)
-    audio_info(path)
+    info = audio_info(path)
+    if info.samplerate != sample_rate and resample and info.samplerate < MIN_RESAMPLE_RATE:
+        raise JerichoError(f"sample rate {info.samplerate} Hz: too low to resample to {sample_rate} Hz "
+                           f"(at least {MIN_RESAMPLE_RATE} Hz)", where)
     try:
         audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as exc:

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from ..errors import JerichoError
-from .files import atomic_path
+from .files import atomic_path, write_failed
 
 FORMAT, VERSION = "jericho-checkpoint", 1
 REQUIRED = ("model", "model_config", "codebook")
@@ -38,7 +38,10 @@ class Checkpoint:
         # the fields as they are: dataclasses.asdict would deep-copy every weight and optimizer tensor
         record = {f.name: v for f in dataclasses.fields(self) if (v := getattr(self, f.name)) is not None}
         with atomic_path(path, suffix=".pt") as tmp:
-            torch.save({"format": FORMAT, "version": VERSION, **record}, tmp)
+            try:
+                torch.save({"format": FORMAT, "version": VERSION, **record}, tmp)
+            except RuntimeError as exc:  # a full disk surfaces as "unexpected pos ..."
+                raise write_failed(exc, path) from None
 
     def for_inference(self) -> Checkpoint:
         """The same model without the training state (what a shipped or pruned checkpoint holds)."""

@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import os
+import shutil
 import tempfile
 import time
 from contextlib import contextmanager
@@ -65,6 +66,20 @@ def remove_stale_temps(folder: str | os.PathLike, min_age_s: float = STALE_TEMP_
                 except FileNotFoundError:  # its writer renamed it meanwhile
                     pass
     return n
+
+
+def write_failed(exc: Exception, path: str | os.PathLike) -> Exception:
+    """What to raise when a library's writer fails (libsndfile and torch.save report a full disk as
+    a generic error): OSError ENOSPC when the disk is (nearly) full, else a one-line JerichoError."""
+    import errno
+
+    try:
+        full = shutil.disk_usage(Path(path).parent).free < 1 << 20
+    except OSError:
+        full = False
+    if full:
+        return OSError(errno.ENOSPC, "No space left on device", str(path))
+    return JerichoError(f"cannot write ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})", str(path))
 
 
 def note_written(path: str | os.PathLike) -> None:

@@ -332,7 +332,12 @@ def write_book(paths: list[str], fmt: str, by: str | None, update_file: str | No
     target = Path(update_file)
     if target.exists() and not target.is_file():
         raise JerichoError("--update must name a markdown file", str(target))
-    old = target.read_text(encoding="utf-8") if target.exists() else ""
+    try:
+        old = target.read_text(encoding="utf-8") if target.exists() else ""
+    except UnicodeDecodeError:
+        raise JerichoError("--update: not a UTF-8 text file (a markdown file is expected)", str(target)) from None
+    except IsADirectoryError:
+        raise JerichoError("--update: is a folder (a markdown file is expected)", str(target)) from None
     write_text_atomic(target, update(old, text))
     log.info(f"wrote {target}")
     return None

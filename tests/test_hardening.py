@@ -1,0 +1,80 @@
+"""The second hostile sweep (issue #33), one test per class it found: what was a traceback, a hang,
+an unbounded allocation or a silently accepted value is a one-line error naming the file or key,
+and `--help` lists what the code accepts from the same registries the code checks against."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from jericho_cli.config import PROBE_ANALYSES, PRUNE_MODES
+from jericho_cli.data.pools import TASK_SPLITS
+from jericho_cli.data.render import RENDERERS
+
+TINY = ["--set", "model.name=cpu_small", "--set", "model.downsample=2", "--set", "train.batch_size=4",
+        "--set", "train.val_n=4", "--set", "train.warmup=5", "--set", "data.mirror.iid_levels=[3,3]",
+        "--set", "train.steps=2", "--set", "train.val_every=2", "--quiet"]
+
+
+def _one_line(res, needle, code=1):
+    err = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else ""
+    assert res.exit_code == code, res.output
+    assert "Traceback" not in res.stderr and needle in err, res.stderr
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split())  # --help wraps lines, also at hyphens
+
+
+def test_help_lists_every_task_split_domain_analysis_and_mode(cli):
+    synth = _squash(cli("synth", "--help").output)
+    for task, splits in TASK_SPLITS.items():
+        assert task in synth and all(s in synth for s in splits), task
+    assert all(d in synth for d in RENDERERS)
+    assert all(_squash(a) in _squash(cli("probe", "--help").output) for a in PROBE_ANALYSES)
+    assert all(m in _squash(cli("prune", "--help").output) for m in PRUNE_MODES)
+
+
+def test_prune_of_a_checkpoint_without_ssd_layers_says_so(tmp_path, cli):
+    assert cli("train", "--out", tmp_path / "lstm", *TINY, "--set", "model.layers=[lstm,attn]").exit_code == 0
+    res = cli("prune", "--ckpt", tmp_path / "lstm" / "best.pt", "--mode", "random", "--keep", 0.5,
+              "--out", tmp_path / "p", "--quiet")
+    _one_line(res, "has no SSD layer")
+
+
+def test_book_update_of_a_binary_file_is_refused(tmp_path, cli):
+    binary = tmp_path / "RESULTS.md"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    res = cli("report", "--book", "--update", binary, tmp_path / "nothing.json")
+    assert res.exit_code != 0 and "Traceback" not in res.stderr
+    assert binary.read_bytes() == b"\x89PNG\r\n\x1a\n\xff\xfe"
+
+
+@pytest.mark.parametrize("weight", ["inf", "1e300", "-1", "nan"])
+def test_level_mix_weights_must_be_finite_and_bounded(tmp_path, cli, weight):
+    res = cli("train", "--out", tmp_path / "x", *TINY, "--set", f"train.level_mix={{mirror: {{3: {weight}}}}}")
+    _one_line(res, "train.level_mix", code=res.exit_code if res.exit_code in (1, 2) else 1)
+    assert "weights must be finite numbers" in res.stderr and not (tmp_path / "x" / "best.pt").exists()
+
+
+def test_a_fifo_as_audio_is_refused_not_waited_on(tmp_path, cli):
+    assert cli("synth", "--task", "mirror", "--split", "test_iid", "--n", 2, "--out", tmp_path / "d",
+               "--quiet").exit_code == 0
+    fifo = tmp_path / "pipe.wav"
+    os.mkfifo(fifo)  # reading it would wait for a writer forever
+    ids = [json.loads(ln)["id"] for ln in (tmp_path / "d" / "manifest.jsonl").read_text().splitlines()]
+    (tmp_path / "hyp.jsonl").write_text("".join(json.dumps({"id": i, "audio": str(fifo)}) + "\n" for i in ids))
+    res = cli("score", "--ref", tmp_path / "d", "--hyp", tmp_path / "hyp.jsonl", "--out", tmp_path / "s", "--quiet")
+    _one_line(res, "not a regular file")
+
+
+def test_resampling_a_wav_that_claims_1_hz_is_refused_up_front(tmp_path, cli):
+    d = tmp_path / "w"
+    d.mkdir()
+    sf.write(str(d / "slow.wav"), np.zeros(64, dtype=np.float32), 1)  # header: 1 Hz
+    res = cli("score", "--wav-dir", d, "--resample", "--out", tmp_path / "s", "--quiet")
+    _one_line(res, "too low to resample")
