@@ -68,10 +68,13 @@ def in_unit(v):
     return None if 0 <= v <= 1 else "must be in [0, 1]"
 
 
+MAX_LEVEL = 500  # symbols (or digits) of one input: ~1 min of audio; the 8x splits reach 8 times the iid high
+
+
 def level_range(v):
     if len(v) != 2 or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
         return "must be [low, high], two integers"
-    return None if 1 <= v[0] <= v[1] else f"must have 1 <= low <= high, got {v}"
+    return None if 1 <= v[0] <= v[1] <= MAX_LEVEL else f"must have 1 <= low <= high <= {MAX_LEVEL}, got {v}"
 
 
 def symbol_string(v):
@@ -132,6 +135,14 @@ def level_weights(v):
 def range_pair(v):
     ok = len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
     return None if ok and v[0] <= v[1] else "must be [low, high], two numbers with low <= high"
+
+
+def range_within(lo: float, hi: float):
+    """A [low, high] pair inside [lo, hi]: durations and factors that size audio buffers are bounded
+    (a 1e6 time scale would render a day of audio per utterance)."""
+    def check(v):
+        return range_pair(v) or (None if lo <= v[0] and v[1] <= hi else f"must lie within [{lo:g}, {hi:g}]")
+    return check
 
 
 def subset_of(allowed):
@@ -274,14 +285,14 @@ TRAIN = {
     },
     "augment": {  # robust training (issue #9): what real audio varies in, drawn per utterance
         "enabled": Opt(False, "render training inputs with the ranges below (validation stays as rendered)"),
-        "tone_ms": Opt([40, 150], "[lo, hi] ms of each tone", check=range_pair),
-        "gap_ms": Opt([20, 100], "[lo, hi] ms of each gap", check=range_pair),
+        "tone_ms": Opt([40, 150], "[lo, hi] ms of each tone", check=range_within(1, 2000)),
+        "gap_ms": Opt([20, 100], "[lo, hi] ms of each gap", check=range_within(0, 2000)),
         "time_scale": Opt([1, 1], "[lo, hi] factor on every tone and gap of an utterance, drawn once per "
                           "utterance (2 = twice as slow), with or without `enabled`: a state holds over more frames",
-                          check=lambda v: range_pair(v) or (None if v[0] > 0 else "must be above 0")),
+                          check=range_within(0.1, 8)),
         "envelopes": Opt(["hann", "linear", "exp", "none"], "onset/offset shapes",
                          check=subset_of(("hann", "linear", "exp", "none"))),
-        "ramp_ms": Opt([1, 20], "[lo, hi] ms of the onset/offset ramps", check=range_pair),
+        "ramp_ms": Opt([1, 20], "[lo, hi] ms of the onset/offset ramps", check=range_within(0, 100)),
         "freq_offset": Opt(0.015, "relative frequency offset of a whole utterance, uniform +- (DTMF tolerance)",
                            check=lambda v: None if 0 <= v < 0.05 else "must be in [0, 0.05)"),
         "snr_db": Opt([0, 40], "[lo, hi] dB SNR of the added noise", check=range_pair),
@@ -289,7 +300,7 @@ TRAIN = {
         "noise_colours": Opt(["white", "pink", "brown"], "noise spectra",
                              check=subset_of(("white", "pink", "brown"))),
         "p_reverb": Opt(0.3, "probability of reverberation", check=in_unit),
-        "rt60": Opt([0.1, 0.6], "[lo, hi] s reverberation time", check=range_pair),
+        "rt60": Opt([0.1, 0.6], "[lo, hi] s reverberation time", check=range_within(0, 5)),
         "gain_dbfs": Opt([-40, 0], "[lo, hi] dBFS peak level of the utterance", check=range_pair),
         "p_dc": Opt(0.2, "probability of a DC offset (up to +-0.05)", check=in_unit),
         "p_hum": Opt(0.2, "probability of 50/60 Hz hum 20-40 dB below the tones", check=in_unit),
@@ -331,6 +342,18 @@ def _type_name(kind) -> str:
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
+def all_finite(value) -> bool:
+    """No NaN or infinity anywhere in value (a number, or lists and mappings of them): the one check
+    every number entering a config passes, whatever else its key requires."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(all_finite(k) and all_finite(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(all_finite(v) for v in value)
+    return True
+
+
 def _coerce(value, opt: Opt, key: str, where: str):
     """The value with its type checked (ints pass as floats, '3e-4' as a float), or a JerichoError."""
     if value is None:
@@ -349,8 +372,8 @@ def _coerce(value, opt: Opt, key: str, where: str):
         value, ok = float(value), True
     if not ok:
         raise JerichoError(f"{key} must be {_type_name(kind)}, got {value!r}", where)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise JerichoError(f"{key} must be a finite number, got {value!r}", where)
+    if not all_finite(value):
+        raise JerichoError(f"{key} must hold finite numbers only, got {value!r}", where)
     if opt.choices and value not in opt.choices:
         raise JerichoError(f"{key}: {value!r} is not one of {', '.join(map(str, opt.choices))}", where)
     problem = opt.check(value) if opt.check else None

@@ -141,7 +141,7 @@ def test_probe_and_prune_usage_errors_are_one_line(tiny, tmp_path, cli):
                              (("prune", "--ckpt", ckpt, "--mode", "learned", "--keep", 0.5, "--out",
                                tmp_path / "f"), 2, "--keep is for selective and random"),
                              (("prune", "--ckpt", ckpt, "--mode", "learned", "--sparsity", "inf", "--out",
-                               tmp_path / "g"), 2, "--sparsity must be a finite number"),
+                               tmp_path / "g"), 1, "--sparsity must be a finite number"),
                              (("prune", "--ckpt", ckpt, "--mode", "learned", "--lr", "nan", "--out",
                                tmp_path / "h"), 2, "--lr")):
         res = cli(*args)

@@ -78,3 +78,36 @@ def test_resampling_a_wav_that_claims_1_hz_is_refused_up_front(tmp_path, cli):
     sf.write(str(d / "slow.wav"), np.zeros(64, dtype=np.float32), 1)  # header: 1 Hz
     res = cli("score", "--wav-dir", d, "--resample", "--out", tmp_path / "s", "--quiet")
     _one_line(res, "too low to resample")
+
+
+def _float_options():
+    """(command words, the command, option name) for every float option of every command."""
+    import typing
+
+    import typer.main
+
+    from jericho_cli.cli import app
+
+    group = typer.main.get_command(app)
+    for name, cmd in sorted(group.commands.items()):
+        hints = typing.get_type_hints(cmd.callback)
+        for p in cmd.params:
+            if type(p).__name__ == "TyperOption" and float in (hints.get(p.name), *typing.get_args(hints.get(p.name))):
+                yield [name], cmd, p
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_no_command_accepts_a_non_finite_number(cli, tmp_path, value):
+    # one guard (commands/base.step) for every float option of every command; required options and
+    # arguments get placeholders: the guard refuses before any of them is read
+    cases = list(_float_options())
+    assert len(cases) >= 7, cases  # decode --max-seconds, prune (4), synth --snr-db, --reverb
+    for words, cmd, opt in cases:
+        args = list(words)
+        for p in cmd.params:
+            if p.required and p is not opt:
+                args += ["x"] if type(p).__name__ == "TyperArgument" else [p.opts[0], "1"]
+        res = cli(*args, opt.opts[0], value)
+        assert res.exit_code in (1, 2) and "Traceback" not in res.stderr, (args, opt.opts, res.output)
+        assert "must be a finite number" in res.stderr or "Invalid value" in res.stderr, (args, opt.opts, res.stderr)
+    assert not any(tmp_path.iterdir())

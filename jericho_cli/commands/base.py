@@ -4,6 +4,7 @@ and `example` (the epilog of `--help`). Command modules import this; `cli.py` im
 from __future__ import annotations
 
 import functools
+import math
 import sys
 
 import typer
@@ -48,6 +49,9 @@ def step(name: str, epilog: str = "", **settings):
 
             setup(name)
             try:
+                for key, value in kwargs.items():  # one guard for every numeric option
+                    if isinstance(value, float) and not math.isfinite(value):
+                        raise JerichoError(f"--{key.replace('_', '-')} must be a finite number, got {value}")
                 return fn(*args, **kwargs)
             except JerichoError as exc:
                 typer.echo(f"jericho {name}: error: {exc}", err=True)
