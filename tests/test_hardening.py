@@ -111,3 +111,34 @@ def test_no_command_accepts_a_non_finite_number(cli, tmp_path, value):
         assert res.exit_code in (1, 2) and "Traceback" not in res.stderr, (args, opt.opts, res.output)
         assert "must be a finite number" in res.stderr or "Invalid value" in res.stderr, (args, opt.opts, res.stderr)
     assert not any(tmp_path.iterdir())
+
+
+def _numeric_keys():
+    """Every config key whose value is a number or holds numbers (from the spec the loader checks)."""
+    from jericho_cli.config import SECTIONS, Opt
+
+    def walk(spec, prefix):
+        for k, v in spec.items():
+            if isinstance(v, Opt):
+                d = v.default
+                kinds = v.kind if isinstance(v.kind, tuple) else (v.kind,)
+                numeric = (isinstance(d, (int, float)) and not isinstance(d, bool)) or \
+                    (isinstance(d, list) and d and all(isinstance(x, (int, float)) for x in d)) or \
+                    any(k_ in (int, float) for k_ in kinds)
+                if numeric:
+                    yield f"{prefix}{k}", d
+            elif isinstance(v, dict):
+                yield from walk(v, f"{prefix}{k}.")
+    for section, spec in SECTIONS.items():
+        yield from walk(spec, f"{section}.")
+
+
+def test_no_config_key_accepts_a_non_finite_number(cli):
+    # the shared guard (config.all_finite) under every numeric key, lists included: one line, exit 1
+    keys = list(_numeric_keys())
+    assert len(keys) > 50
+    for key, default in keys:
+        bad = "[.nan, .nan]" if isinstance(default, list) else ".nan"
+        res = cli("train", "--dry-run", "--set", f"{key}={bad}")
+        err = res.stderr.strip()
+        assert res.exit_code == 1 and len(err.splitlines()) == 1 and key in err, (key, res.output)

@@ -595,6 +595,33 @@ def _(w, d):
     return ["report", w.scored, "--plots", _file(d)]
 
 
+@case("report-update-binary-file", "not a UTF-8 text file", out="none")
+def _(w, d):
+    (d / "R.md").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    return ["report", "--book", w.scored, "--update", d / "R.md"]
+
+
+@case("report-html-examples-field-type", "'heard' must be a list of symbols", out="page")
+def _(w, d):
+    row = {"task": "mirror", "split": "test_iid", "input": "a.wav", "reference": "b.wav", "answer": "c.wav",
+           "heard": 5, "exact": True}
+    (d / "index.jsonl").write_text(json.dumps(row) + "\n")
+    return ["report", "--html", d / "page", "--examples", d / "index.jsonl"]
+
+
+# sizes refused before anything is allocated (issue #33): each beyond a limit the message names
+for name, argv, needle, code in [
+    ("probe-lengths-huge", ["state-norms", "--lengths", "200000"], "beyond the limit of 512", 2),
+    ("probe-clusters-huge", ["structure", "M", "--clusters", "100000"], "Invalid value for '--clusters'", 2),
+    ("probe-window-huge", ["structure", "M", "--window", "100000"], "Invalid value for '--window'", 2),
+    ("probe-horizons-huge", ["predictability", "M", "--horizons", "1 99999"], "beyond the limit of 1024", 2),
+]:
+    _add(name, lambda w, d, a=argv: ["probe", *[w.data if x == "M" else x for x in a], "--ckpt", w.ckpt,
+                                     "--out", d / "out", "--quiet"], needle, code)
+_add("decode-stream-window-0", lambda w, d: ["decode", "--ckpt", w.ckpt, w.data, "--out", d / "out", "--stream",
+                                             "--window", 0, "--quiet"], "--window needs --stream and a positive", 2)
+
+
 @case("report-update-is-folder", "--update must name a markdown file", out="none")
 def _(w, d):
     return ["report", "--book", w.scored, "--update", d]

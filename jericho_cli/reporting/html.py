@@ -115,6 +115,20 @@ def _spectrogram_png(wav: Path, png: Path, sample_rate: int) -> None:
     plt.close(fig)
 
 
+EXAMPLE_FIELDS = {"input": "a path", "reference": "a path", "answer": "a path", "task": "a string",
+                  "split": "a string", "checkpoint": "a string", "exact": "true or false",
+                  "heard": "a list of symbols", "input_symbols": "a list of symbols",
+                  "reference_symbols": "a list of symbols", "ctc_symbols": "a list of symbols"}
+
+
+def _is_kind(value, kind: str) -> bool:
+    if kind in ("a path", "a string"):
+        return isinstance(value, str) and bool(value)
+    if kind == "true or false":
+        return isinstance(value, bool)
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
+
+
 def example_rows(index: Path, assets: Path, sample_rate: int = 16000) -> str:
     """The examples table from an index.jsonl as examples/make_examples.sh writes it (paths relative
     to the index): input / reference / answer wavs, symbols, what was heard, the CTC head's symbols."""
@@ -127,9 +141,14 @@ def example_rows(index: Path, assets: Path, sample_rate: int = 16000) -> str:
     out = ["<table class='examples'><tr><th>task / split / model</th><th>input</th><th>reference answer</th>"
            "<th>model answer</th><th>scorer heard</th><th>CTC head</th></tr>"]
     for n, r in enumerate(rows):
+        if not isinstance(r, dict):
+            raise JerichoError(f"example {n + 1} is not a JSON object", str(index))
         missing = [k for k in ("input", "reference", "answer", "task", "split", "heard", "exact") if k not in r]
         if missing:
             raise JerichoError(f"example {n + 1} has no {missing[0]!r}", str(index))
+        for key, kind in EXAMPLE_FIELDS.items():  # each field's type, before anything reads it
+            if key in r and r[key] is not None and not _is_kind(r[key], kind):
+                raise JerichoError(f"example {n + 1}: {key!r} must be {kind}, got {r[key]!r:.40}", str(index))
         cells = []
         for kind in ("input", "reference", "answer"):
             src = index.parent / r[kind]
