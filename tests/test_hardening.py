@@ -142,3 +142,31 @@ def test_no_config_key_accepts_a_non_finite_number(cli):
         res = cli("train", "--dry-run", "--set", f"{key}={bad}")
         err = res.stderr.strip()
         assert res.exit_code == 1 and len(err.splitlines()) == 1 and key in err, (key, res.output)
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """6 Mirror utterances and a 2-step checkpoint."""
+    from typer.testing import CliRunner
+
+    from jericho_cli.cli import app
+
+    d = tmp_path_factory.mktemp("small")
+    run = CliRunner()
+    assert run.invoke(app, ["synth", "--task", "mirror", "--split", "test_iid", "--n", "6", "--out", str(d / "data"),
+                            "--quiet"]).exit_code == 0
+    assert run.invoke(app, ["train", "--out", str(d / "run"), *TINY]).exit_code == 0
+    return d / "data", d / "run" / "best.pt"
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["structure", "--window", "1000"], "no step has --window 1000"),
+    (["predictability", "--horizons", "1000"], "no step has --window"),
+    (["linear-probes", "--stride", "1000"], "no variable could be probed"),
+    (["structure", "--dims", "1000"], "too few samples"),  # was a numpy broadcast traceback
+])
+def test_probes_with_nothing_to_measure_say_why(small, tmp_path, cli, argv, needle):
+    data, ckpt = small
+    res = cli("probe", argv[0], data, *argv[1:], "--ckpt", ckpt, "--out", tmp_path / "p", "--quiet")
+    _one_line(res, needle)
+    assert not (tmp_path / "p").exists()

@@ -182,6 +182,9 @@ def linear_probes(utts, reps, stride: int, seed: int, quiet: bool):
             row = {"rep": rep, "variable": var, "n_train": len(a[1]), "n_eval": len(b[1]),
                    **probe_one(a[0], a[1], b[0], b[1], kind, seed)}
             table.append(row)
+    if not table:
+        raise JerichoError(f"no variable could be probed: at --stride {stride} too few steps are sampled, or each "
+                           f"variable takes one value only (use a smaller --stride or more utterances)")
     return table
 
 
@@ -194,6 +197,11 @@ def reduced_sequences(utts, rep: str, train_mask, dims: int) -> list[np.ndarray]
         return seqs
     pca = stats.PCA(dims).fit(np.concatenate([s for s, t in zip(seqs, train_mask) if t]))
     return [pca.transform(s) for s in seqs]
+
+
+def _no_context(seqs, window: int, lag: int) -> JerichoError:
+    return JerichoError(f"no step has --window {window} + --lag/horizon {lag} steps before it (the longest "
+                        f"utterance has {max(len(x) for x in seqs)} steps): use a smaller window or lag")
 
 
 def context_samples(seqs, window: int, lag: int):
@@ -239,6 +247,10 @@ def variance_ratio_study(keys_train, delta_train, keys_eval, delta_eval, groups_
     effective = np.flatnonzero(np.bincount(lab_tr, minlength=len(cent)) >= min_count)
     lab, dist = stats.assign(keys_eval, cent)
     inc = np.isin(lab, effective)
+    if inc.sum() < 2:
+        raise JerichoError(f"too few samples: {int(inc.sum())} held-out steps fall in a cluster with >= {min_count} "
+                           f"training members ({len(keys_train)} training steps); use more utterances, fewer "
+                           f"--clusters or a smaller --min-count")
     d, lab, dist, groups = d_eval[inc], lab[inc], dist[inc], groups_eval[inc]
     out = {"clusters": int(len(cent)), "effective_clusters": int(len(effective)),
            "excluded_eval_share": float(1 - inc.mean()), "n_eval": int(inc.sum()),
@@ -276,7 +288,7 @@ def structure(utts, reps, window: int, lag: int, k: int, min_count: int, dims: i
         seqs = reduced_sequences(utts, rep, train_mask, dims)
         s = context_samples(seqs, window, lag)
         if s is None:
-            continue
+            raise _no_context(seqs, window, lag)
         ctx, delta, utt, _ = s
         tr, ev = train_mask[utt], ~train_mask[utt]
         groups = {"task": np.array([utts[u]["task"] for u in utt]),
@@ -314,7 +326,7 @@ def predictability(utts, reps, window: int, horizons, dims: int, seed: int, epoc
         for h in tqdm(horizons, desc=f"predictability {rep}", disable=quiet):
             s = context_samples(seqs, window, h)
             if s is None:
-                continue
+                raise _no_context(seqs, window, h)
             ctx, delta, utt, _ = s
             tr, ev = train_mask[utt], ~train_mask[utt]
             flat = ctx.reshape(len(ctx), -1)
