@@ -64,6 +64,10 @@ def above(lo):
     return lambda v: None if v > lo else f"must be > {lo}"
 
 
+def between(lo, hi):
+    return lambda v: None if lo <= v <= hi else f"must be in [{lo}, {hi}]"
+
+
 def in_unit(v):
     return None if 0 <= v <= 1 else "must be in [0, 1]"
 
@@ -258,14 +262,14 @@ TRAIN = {
                    kind=str, nullable=True, choices=("shuffled_answers",)),
     "seed": Opt(0, "model init and every batch flow from this", check=at_least(0)),
     "steps": Opt(3000, "optimizer steps", check=at_least(1)),
-    "batch_size": Opt(16, "utterances per step (per process)", check=at_least(1)),
+    "batch_size": Opt(16, "utterances per step (per process)", check=between(1, 4096)),
     "lr": Opt(2e-3, "peak learning rate (AdamW, linear warmup, cosine to 10%)", check=above(0)),
     "warmup": Opt(200, "linear warmup steps", check=at_least(0)),
     "weight_decay": Opt(0.01, "AdamW weight decay on matrices", check=at_least(0)),
     "grad_clip": Opt(1.0, "gradient norm clip", check=above(0)),
     "val_every": Opt(250, "validate and checkpoint every this many steps", check=at_least(1)),
     "tensorboard": Opt(True, "TensorBoard event files in <out>/tb when the tensorboard package is installed"),
-    "val_n": Opt(64, "validation utterances per task (scored from decoded audio)", check=at_least(1)),
+    "val_n": Opt(64, "validation utterances per task (scored from decoded audio)", check=between(1, 100000)),
     "manifest": Opt(None, "train on this manifest's wavs instead of on-the-fly data", kind=str, nullable=True),
     "init": Opt(None, "start from this checkpoint's model weights (fine-tuning: same model and codebook; "
                       "fresh optimizer and schedule); a resumed run continues from its own last.pt",

@@ -51,6 +51,16 @@ def hardware(device) -> dict:
             "torch": torch.__version__, "python": platform.python_version()}
 
 
+MAX_JOBS = 256  # worker processes: each holds a Python interpreter and its arrays (~100 MB and up)
+
+
+def check_jobs(jobs: int) -> int:
+    """--jobs in [1, MAX_JOBS], or a one-line error."""
+    if not 1 <= jobs <= MAX_JOBS:
+        raise JerichoError(f"--jobs must be in [1, {MAX_JOBS}], got {jobs}")
+    return jobs
+
+
 def die_with_parent() -> None:
     """Worker-process initializer: a parent killed with SIGKILL takes its workers with it (Linux).
 

@@ -241,8 +241,10 @@ TRAIN_SETS = {  # --set override -> the words the one-line error must contain
     "train.lr=abc": "train.lr must be a number",
     "train.steps=-5": "train.steps must be >= 1",
     "train.steps=2.5": "train.steps must be an integer",
-    "train.val_n=0": "train.val_n must be >= 1",
-    "train.batch_size=0": "train.batch_size must be >= 1",
+    "train.val_n=0": "train.val_n must be in [1, 100000]",
+    "train.batch_size=0": "train.batch_size must be in [1, 4096]",
+    "train.batch_size=100000000": "train.batch_size must be in [1, 4096]",
+    "train.val_n=100000000": "train.val_n must be in [1, 100000]",
     "train.seed=-1": "train.seed must be >= 0",
     "train.lr=.nan": "finite",
     "train.snr_db=.inf": "finite",
@@ -407,7 +409,8 @@ SYNTH_OPTIONS = {  # extra options -> (error words, exit code)
     ("--snr-db", "inf"): ("--snr-db must be a finite number", 1),
     ("--reverb", "-1"): ("--reverb must be an RT60", 1),
     ("--reverb", "nan"): ("--reverb must be a finite number", 1),
-    ("--jobs", "0"): ("--jobs must be >= 1", 1),
+    ("--jobs", "0"): ("--jobs must be in [1, 256]", 1),
+    ("--jobs", "100000"): ("--jobs must be in [1, 256]", 1),
     ("--shard", "3/2"): ("need 1 <= i <= N", 1),
     ("--shard", "0/2"): ("need 1 <= i <= N", 1),
     ("--shard", "x"): ("--shard must look like i/N", 1),
@@ -498,6 +501,7 @@ def _(w, d):
 
 for name, extra, needle, code in [
     ("jobs-0", ["--ref", "REF", "--jobs", 0], "Invalid value for '--jobs'", 2),
+    ("jobs-huge", ["--ref", "REF", "--jobs", 100000], "--jobs must be in [1, 256]", 1),
     ("format-bogus", ["--ref", "REF", "--format", "html"], "unknown --format 'html'", 1),
     ("wavdir-and-ref", ["--ref", "REF", "--wav-dir", "."], "cannot be combined", 1),
     ("nothing", [], "give --ref MANIFEST", 1),
@@ -541,6 +545,7 @@ for name, extra, needle in [
     ("symbols-no-held-out", ["--by", "symbols"], "needs --held-out"),
     ("field-unknown", ["--by", "field", "--field", "meta.colour"], "no field 'meta.colour'"),
     ("bins-bad", ["--by", "length", "--bins", "a=x-y"], "not a range"),
+    ("bins-backwards", ["--by", "length", "--bins", "a=5-3"], "runs backwards"),
     ("manifest-missing", [], "manifest not found"),
 ]:
     _add(f"split-{name}", lambda w, d, e=extra, n=name: [

@@ -107,6 +107,10 @@ def partition(records: list[dict], by: str, *, ratios=None, field=None, bins=Non
         if not fld:
             raise JerichoError("--by field needs --field (e.g. task)")
         named = parse_named(bins, "--bins") if bins else None
+        for spec in (named or {}).values():  # a range written backwards would silently catch nothing
+            lo, dash, hi = spec.partition("-")
+            if dash and lo.strip().lstrip("-").isdigit() and hi.strip().isdigit() and int(lo) > int(hi):
+                raise JerichoError(f"--bins: {spec!r} runs backwards (low > high)")
         for r in records:
             v = get_field(r, fld)
             if named is None:

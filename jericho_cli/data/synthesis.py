@@ -22,7 +22,7 @@ from ..io.files import read_json, write_json_atomic, write_text_atomic
 from ..io.folders import stamped_folder
 from ..io.manifest import read_manifest, write_manifest
 from ..logs import log
-from ..runtime import die_with_parent
+from ..runtime import check_jobs, die_with_parent
 from . import pools
 from .codebook import Codebook
 from .controls import CONTROLS, apply_control
@@ -99,8 +99,7 @@ def synth(task: str, split: str, n: int, seed: int, out: str, *, data_config=Non
         raise JerichoError(f"--n must be positive, got {n}")
     if seed < 0:
         raise JerichoError(f"--seed must be >= 0, got {seed}")
-    if jobs < 1:
-        raise JerichoError(f"--jobs must be >= 1, got {jobs}")
+    check_jobs(jobs)
     if domain not in RENDERERS:
         raise JerichoError(f"unknown --domain {domain!r} (available: {', '.join(RENDERERS)})")
     if control and control not in CONTROLS:
@@ -130,7 +129,7 @@ def synth(task: str, split: str, n: int, seed: int, out: str, *, data_config=Non
         common = (cfg, cb, variation, domain, out_dir, control)
         work = [(task, split, seed, c, *common) for c in chunks]
         if jobs > 1:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
+            with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(work))), initializer=die_with_parent) as pool:
                 for recs in pool.map(_work, work):
                     records += recs
                     bar.update(len(recs))

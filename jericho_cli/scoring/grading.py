@@ -13,7 +13,7 @@ from ..io.audio import iter_wavs, read_wav
 from ..io.files import check_out_path, write_json_atomic
 from ..io.manifest import read_manifest, resolve, write_manifest
 from ..logs import log
-from ..runtime import die_with_parent
+from ..runtime import check_jobs, die_with_parent
 from .ear import Scorer
 from .metrics import compare, summarize
 
@@ -50,8 +50,8 @@ def transcribe_all(paths: list[Path], cb: Codebook, *, resample=False, mix=False
                    jobs: int = 1, quiet: bool = False, desc: str = "score") -> list[tuple[list[str], str | None]]:
     work = _Transcriber(cb, resample, mix, skip_bad)
     bar = dict(total=len(paths), desc=desc, unit="wav", disable=quiet)
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
+    if check_jobs(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(paths))), initializer=die_with_parent) as pool:
             results = list(tqdm(pool.map(work, paths, chunksize=16), **bar))
     else:
         results = [work(p) for p in tqdm(paths, **bar)]
