@@ -4,6 +4,7 @@ from typing import Optional
 
 import typer
 
+from ..config import DOMAINS
 from .base import example, step
 
 
@@ -11,7 +12,8 @@ from .base import example, step
     "  jericho score --ref data/test_iid/manifest.jsonl --hyp exp/mirror/decode_test_iid/manifest.jsonl \\\n"
     "      --out exp/mirror/score_test_iid\n"
     "  jericho score --ref data/test_iid/manifest.jsonl --out exp/selfcheck   # score the reference answers\n"
-    "  jericho score --wav-dir some/folder --out -                              # transcribe any wavs"))
+    "  jericho score --wav-dir some/folder --out -                              # transcribe any wavs\n"
+    "  jericho score --wav-dir data/mirror_pulse/test_iid/wav --domain pulse --out -  # click trains"))
 def score(
     ref: Optional[str] = typer.Option(None, help="reference manifest (with target symbols)"),
     hyp: Optional[str] = typer.Option(None, help="hypothesis manifest (same ids, audio = answer wav)"),
@@ -23,6 +25,8 @@ def score(
     mix: bool = typer.Option(False, help="accept multi-channel audio (averaged to mono)"),
     skip_bad: bool = typer.Option(False, help="report unreadable audio on stderr, score it as empty, go on"),
     jobs: int = typer.Option(1, min=1, help="parallel worker processes"),
+    domain: str = typer.Option("tone", help=f"what the audio is, so which ear hears it: {' | '.join(DOMAINS)} "
+                               "(model answers are tones in every domain)"),
     quiet: bool = typer.Option(False),
     fmt: str = typer.Option("md", "--format", help="table printed to stdout: md | csv | latex"),
 ):
@@ -36,7 +40,7 @@ def score(
         if ref or hyp:
             raise JerichoError("--wav-dir cannot be combined with --ref/--hyp")
         rows = score_wav_dir(wav_dir, out, codebook=codebook, resample=resample, mix=mix, skip_bad=skip_bad,
-                             jobs=jobs, quiet=quiet)
+                             jobs=jobs, quiet=quiet, domain=domain)
         if out != "-":
             typer.echo(f"{len(rows)} files transcribed -> {out}/transcripts.jsonl")
         return
@@ -45,5 +49,5 @@ def score(
     if out == "-":
         raise JerichoError("--out - (stdout) is only for --wav-dir; give a folder for scores.jsonl + summary.json")
     summary = score_manifests(ref, hyp, out, codebook=codebook, resample=resample, mix=mix, skip_bad=skip_bad,
-                              jobs=jobs, quiet=quiet)
+                              jobs=jobs, quiet=quiet, domain=domain)
     typer.echo(render_table(COLUMNS, summary_rows({out: summary}), fmt), nl=False)

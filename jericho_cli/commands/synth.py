@@ -4,8 +4,8 @@ from typing import List, Optional
 
 import typer
 
+from ..config import DOMAINS
 from ..data.pools import COMMON_SPLITS, TASK_SPLITS
-from ..data.render import RENDERERS
 from .base import example, step
 
 # --help lists what the code accepts, from the same registries (no second list to drift)
@@ -36,8 +36,9 @@ def synth(
     config: List[str] = typer.Option([], help="data config YAML (levels, alphabets, pools; a train config's "
                                      "data: section works); repeat it to layer files, later ones override"),
     codebook: Optional[str] = typer.Option(None, help="codebook YAML (default: built-in tones)"),
-    domain: str = typer.Option("tone", help=f"renderer: {' | '.join(RENDERERS)} (tone_independent: a second "
-                               "synthesizer, never used in training, for audio the model was not trained on)"),
+    domain: str = typer.Option("tone", help=f"renderer: {' | '.join(DOMAINS)} (tone_independent: a second "
+                               "synthesizer, never used in training; pulse: click trains whose spacing codes "
+                               "each symbol; answers stay tones)"),
     jobs: int = typer.Option(1, help="parallel worker processes"),
     shard: Optional[str] = typer.Option(None, help="i/N: make only every N-th utterance starting at i "
                                         "(cluster jobs); the last shard to finish merges manifest.jsonl"),

@@ -6,7 +6,8 @@ waveforms. `Variation` also carries the wider ranges robust training draws from 
 and gap durations, envelope shapes, a frequency offset, coloured noise over an SNR range, gain,
 DC offset and mains hum; each is off unless set. Targets are rendered canonically: nominal timing,
 fixed amplitude, zero phase, so the answer audio is a deterministic function of the answer symbols.
-`tone_independent` (data/independent.py) is a second tone synthesizer with its own code, for tests.
+`tone_independent` (data/independent.py) is a second tone synthesizer with its own code, for tests;
+`pulse` (data/pulse.py) codes each symbol as the spacing of a click train.
 """
 
 from __future__ import annotations
@@ -176,8 +177,15 @@ def _independent(symbols, cb, rng=None, variation=None):
     return render_independent(symbols, cb, rng)
 
 
-RENDERERS = {"tone": render_tone, "tone_independent": _independent}
-ANSWER_DOMAIN = {"tone_independent": "tone"}  # answers are always the canonical rendering of their domain
+def _pulse(symbols, cb, rng=None, variation=None):
+    from .pulse import render_pulse
+
+    return render_pulse(symbols, cb, rng, variation)
+
+
+RENDERERS = {"tone": render_tone, "tone_independent": _independent, "pulse": _pulse}
+# the answers: canonical tones in every domain, so the model answers in tones and the tone ear scores them
+ANSWER_DOMAIN = {"tone_independent": "tone", "pulse": "tone"}
 
 
 def render(symbols, cb: Codebook, domain: str = "tone", rng=None, variation=CANONICAL) -> np.ndarray:

@@ -14,7 +14,7 @@ from ..io.files import check_out_path, write_json_atomic
 from ..io.manifest import read_manifest, resolve, write_manifest
 from ..logs import log
 from ..runtime import check_jobs, die_with_parent
-from .ear import Scorer
+from .ears import ear_for
 from .metrics import compare, summarize
 
 
@@ -33,8 +33,8 @@ def find_codebook(codebook: str | None, manifest: str | None) -> Codebook:
 class _Transcriber:
     """Picklable worker: path -> (symbols, error message or None)."""
 
-    def __init__(self, cb: Codebook, resample: bool, mix: bool, skip_bad: bool):
-        self.cb, self.resample, self.mix, self.skip_bad = cb, resample, mix, skip_bad
+    def __init__(self, cb: Codebook, resample: bool, mix: bool, skip_bad: bool, domain: str = "tone"):
+        self.cb, self.resample, self.mix, self.skip_bad, self.domain = cb, resample, mix, skip_bad, domain
 
     def __call__(self, path) -> tuple[list[str], str | None]:
         try:
@@ -43,12 +43,14 @@ class _Transcriber:
             if not self.skip_bad:
                 raise
             return [], str(exc)
-        return Scorer(self.cb).transcribe(audio), None
+        return ear_for(self.domain, self.cb).transcribe(audio), None
 
 
 def transcribe_all(paths: list[Path], cb: Codebook, *, resample=False, mix=False, skip_bad=False,
-                   jobs: int = 1, quiet: bool = False, desc: str = "score") -> list[tuple[list[str], str | None]]:
-    work = _Transcriber(cb, resample, mix, skip_bad)
+                   jobs: int = 1, quiet: bool = False, desc: str = "score",
+                   domain: str = "tone") -> list[tuple[list[str], str | None]]:
+    ear_for(domain, cb)  # an unknown domain fails here, before any work
+    work = _Transcriber(cb, resample, mix, skip_bad, domain)
     bar = dict(total=len(paths), desc=desc, unit="wav", disable=quiet)
     if check_jobs(jobs) > 1:
         with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(paths))), initializer=die_with_parent) as pool:
@@ -62,7 +64,7 @@ def transcribe_all(paths: list[Path], cb: Codebook, *, resample=False, mix=False
 
 
 def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resample=False, mix=False,
-                    skip_bad=False, jobs=1, quiet=False) -> dict:
+                    skip_bad=False, jobs=1, quiet=False, domain: str = "tone") -> dict:
     out_dir = check_out_path(out)
     refs = read_manifest(ref, required=("id", "task", "split", "target") + (() if hyp else ("target_audio",)))
     cb = find_codebook(codebook, ref)
@@ -86,7 +88,7 @@ def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resam
     todo = [r for r in refs if r["id"] in hyps]
     results = dict(zip((r["id"] for r in todo),
                        transcribe_all([resolve(hyps[r["id"]]) for r in todo], cb, resample=resample, mix=mix,
-                                      skip_bad=skip_bad, jobs=jobs, quiet=quiet)))
+                                      skip_bad=skip_bad, jobs=jobs, quiet=quiet, domain=domain)))
     rows = []
     for r in refs:
         symbols, err = results.get(r["id"], ([], "no hypothesis"))
@@ -117,15 +119,17 @@ def score_manifests(ref: str, hyp: str | None, out: str, *, codebook=None, resam
 
 
 def score_wav_dir(wav_dir: str, out: str, *, codebook=None, resample=False, mix=False, skip_bad=False,
-                  jobs=1, quiet=False) -> list[dict]:
+                  jobs=1, quiet=False, domain: str = "tone") -> list[dict]:
     """Transcribe a folder of wavs made anywhere: OUT/transcripts.jsonl (or stdout with --out -)."""
     if out != "-":
         check_out_path(out)
     cb = find_codebook(codebook, None)
+    ear_for(domain, cb)
     paths = list(iter_wavs(wav_dir))
     if not paths:
         raise JerichoError("no .wav files found", wav_dir)
-    results = transcribe_all(paths, cb, resample=resample, mix=mix, skip_bad=skip_bad, jobs=jobs, quiet=quiet)
+    results = transcribe_all(paths, cb, resample=resample, mix=mix, skip_bad=skip_bad, jobs=jobs, quiet=quiet,
+                             domain=domain)
     rows = []
     for p, (symbols, err) in zip(paths, results):
         rel = str(p.relative_to(wav_dir))
