@@ -277,6 +277,10 @@ TRAIN = {
                       "fresh optimizer and schedule); a resumed run continues from its own last.pt",
                 kind=str, nullable=True),
     "snr_db": Opt(None, "white noise at this SNR on training inputs; null = clean", kind=float, nullable=True),
+    "domain": Opt("tone", f"signal domain of the training and validation inputs ({', '.join(DOMAINS)}), or a "
+                  "list: each example draws one; answers are tones in every domain", kind=(str, list),
+                  check=lambda v: None if v and all(d in DOMAINS for d in ([v] if isinstance(v, str) else v))
+                  else f"must be one of {', '.join(DOMAINS)}, or a non-empty list of them"),
     "device": Opt("auto", "auto | cpu | cuda | cuda:N", check=device_name),
     "amp": Opt(True, "bf16 autocast on CUDA"),
     "stop_at": Opt(None, "end this invocation at this step (a cluster time slot); --resume goes on",

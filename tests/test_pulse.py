@@ -74,3 +74,38 @@ def test_synth_renders_pulse_inputs_with_tone_answers_and_score_hears_both(tmp_p
     assert json.loads((tmp_path / "s" / "summary.json").read_text())["overall"]["exact_match"] == 1.0
     res = cli("score", "--wav-dir", wavs, "--domain", "morse", "--out", tmp_path / "u", "--quiet")
     assert res.exit_code == 1 and "unknown --domain 'morse'" in res.stderr
+
+
+TINY = ["--set", "model.name=cpu_small", "--set", "model.downsample=2", "--set", "train.batch_size=2",
+        "--set", "train.val_n=4", "--set", "train.warmup=1", "--set", "data.mirror.iid_levels=[3,3]",
+        "--set", "train.steps=2", "--set", "train.val_every=2", "--quiet"]
+
+
+def test_train_domain_renders_training_and_validation_inputs_in_that_domain(tmp_path, cli):
+    from jericho_cli.config import load_config
+    from jericho_cli.training.batches import Batches
+    from jericho_cli.training.validate import Validator
+
+    cfg = load_config(None, ["train.domain=pulse", "data.mirror.iid_levels=[3,3]", "train.val_n=4"])
+    ear = PulseEar(CB)
+    for wave, target, _ in Validator(cfg, CB).items["mirror"]:
+        assert ear.transcribe(wave) == target  # mirror: the answer is the input
+    mixed = load_config(None, ["train.domain=[tone, pulse]", "train.batch_size=32"])
+    pulses = [ear.transcribe(ex.audio) == ex.target for ex in Batches(mixed, CB).examples(0, "mirror", None)]
+    assert 0 < sum(pulses) < len(pulses)  # some inputs clicks, the others tones
+    assert cli("train", "--out", tmp_path / "r", *TINY, "--set", "train.domain=pulse").exit_code == 0
+    res = cli("train", "--out", tmp_path / "x", *TINY, "--set", "train.domain=morse")
+    assert res.exit_code == 1 and "train.domain must be one of tone" in res.stderr
+
+
+def test_a_run_from_before_a_config_key_existed_resumes_as_its_default(tmp_path, cli):
+    from jericho_cli.io import checkpoint
+
+    run = ["train", "--out", tmp_path / "r", *TINY, "--set", "train.steps=4"]
+    assert cli(*run, "--set", "train.stop_at=2").exit_code == 0
+    last = tmp_path / "r" / "last.pt"
+    ck = checkpoint.load(last, "cpu")
+    del ck.config["train"]["domain"]  # as a run started before train.domain existed wrote it
+    ck.save(last)
+    assert cli(*run, "--resume").exit_code == 0
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["steps_done"] == 4

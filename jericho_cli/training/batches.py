@@ -43,6 +43,13 @@ def task_list(t: dict) -> list[str]:
     return [t["task"]] if isinstance(t["task"], str) else list(t["task"])
 
 
+def input_domain(t: dict, rng: np.random.Generator) -> str:
+    """The signal domain an example's input is rendered in: train.domain, or one drawn from its list
+    (drawn only for a list, so a single domain leaves every random draw as it was)."""
+    d = t["domain"]
+    return d if isinstance(d, str) else d[int(rng.integers(len(d)))]
+
+
 def check_level_mix(t: dict, data: dict) -> None:
     """train.level_mix names only trained tasks and their training levels, and leaves each task a
     level to draw: a typo would otherwise tilt nothing, and all-zero weights draw evenly."""
@@ -93,7 +100,8 @@ class Batches:
             target = ex.target
             if self.t["control"] == "shuffled_answers":  # the answer of an unrelated example
                 target = pools.draw(task, "train", index + 10 ** 9, seed, self.cfg["data"], max_level=max_level).target
-            out.append(TrainExample(render(ex.input, self.cb, rng=rng, variation=self.variation),
+            domain = input_domain(self.t, rng)
+            out.append(TrainExample(render(ex.input, self.cb, domain, rng=rng, variation=self.variation),
                                     render(target, self.cb), target))
         return out
 

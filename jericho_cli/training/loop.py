@@ -21,7 +21,7 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from ..config import load_config, model_config
+from ..config import SECTIONS, deep_merge, defaults, load_config, model_config
 from ..data import pools
 from ..data.codebook import Codebook
 from ..errors import JerichoError
@@ -126,8 +126,10 @@ def lock_run_folder(out_dir: Path):
 
 def _comparable(cfg: dict) -> dict:
     """What must match to resume: the config less what may change between invocations, and of the
-    data config only the parts that shape the trained tasks' examples (a task added since is fine)."""
+    data config only the parts that shape the trained tasks' examples (a task added since is fine).
+    A key added since the run began counts as its default (the run behaved as the default does)."""
     c = json.loads(json.dumps(cfg))
+    c.update({s: deep_merge(defaults(spec), c.get(s, {})) for s, spec in SECTIONS.items()})
     for section, key in IGNORED_ON_RESUME:
         c.get(section, {}).pop(key, None)
     if "data" in c and "task" in c.get("train", {}):

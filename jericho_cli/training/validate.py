@@ -10,7 +10,7 @@ from ..data.codebook import Codebook
 from ..data.render import Variation, render
 from ..inference import answer
 from ..scoring.ear import Scorer
-from .batches import task_list
+from .batches import input_domain, task_list
 
 
 class Validator:
@@ -25,7 +25,8 @@ class Validator:
             for i in range(t["val_n"]):
                 ex = pools.draw(task, "val", i, t["seed"], cfg["data"])
                 rng = pools.example_rng(t["seed"], task, "val/audio", i)
-                self.items[task].append((render(ex.input, cb, rng=rng, variation=Variation(snr_db=t["snr_db"])),
+                self.items[task].append((render(ex.input, cb, input_domain(t, rng), rng=rng,
+                                                variation=Variation(snr_db=t["snr_db"])),
                                          ex.target, ex.meta["difficulty"]))
 
     def __call__(self, model, max_level: dict, batch_size=32, n_samples: int = 0) -> dict:
