@@ -2,8 +2,10 @@
 clicks whose spacing encodes it, as an optical or laser link would send it (issue #34).
 
 The code: symbol i of the codebook's alphabet (in its order) is PULSES clicks IPI_MIN * RATIO**i
-apart (31 symbols: 2.0 to 34.9 ms), symbols GAP apart (longer than any train's own spacing, twice
-over, so a dropped click never splits a symbol). A click is a 0.5 ms Hann-windowed 4 kHz burst.
+apart (31 symbols: 2.0 to 34.9 ms), each symbol in its own SLOT (a symbol clock, as a link has:
+the longest train fills 210 ms of its 300), so an utterance lasts as long as its symbol count says,
+whatever the symbols, and never less than the same symbols as tones (the answer slot follows the
+input's length). A click is a 0.5 ms Hann-windowed 4 kHz burst.
 Inputs vary as a real link does: each click's time jitters (JITTER of its interval), its amplitude
 by the variation's `amp_jitter_db`; clicks can drop out or appear spuriously (`p_drop`,
 `p_spurious`); then the room, noise, hum, DC and gain of render.effects, with the SNR measured
@@ -20,7 +22,7 @@ from .codebook import Codebook
 IPI_MIN = 0.002   # s, the first symbol's spacing
 RATIO = 1.1       # each next symbol's spacing: 10% longer (the ear decides within +-4.9%)
 PULSES = 7        # clicks per symbol: 6 intervals, whose median survives one dropped or spurious click
-GAP = 0.12        # s between one symbol's last click and the next one's first
+SLOT = 0.3        # s per symbol: the train starts the slot, silence fills the rest
 LEAD = 0.05       # s of silence before the first and after the last click
 CLICK_S = 0.0005  # s
 CLICK_HZ = 4000.0
@@ -47,9 +49,8 @@ def render_pulse(symbols, cb: Codebook, rng: np.random.Generator | None = None, 
     jit = variation is not None and rng is not None
     v = variation or NO_JITTER
     times, amps, active = [], [], []  # click times (s), amplitudes, each symbol's span (samples)
-    t = LEAD
-    for s in symbols:
-        d = ipi[s]
+    for n, s in enumerate(symbols):
+        d, t = ipi[s], LEAD + n * SLOT
         start = t
         for k in range(PULSES):
             tk = t + k * d + (rng.normal(0, JITTER * d) if jit else 0.0)
@@ -57,10 +58,9 @@ def render_pulse(symbols, cb: Codebook, rng: np.random.Generator | None = None, 
                 continue
             times.append(tk)
             amps.append(cb.amplitude * (10 ** (rng.uniform(-v.amp_jitter_db, v.amp_jitter_db) / 20) if jit else 1.0))
-        t += (PULSES - 1) * d
-        active.append((int(start * sr), int(t * sr) + int(CLICK_S * sr) + 1))
-        t += GAP
-    total = t - GAP + LEAD + CLICK_S
+        end = t + (PULSES - 1) * d
+        active.append((int(start * sr), int(end * sr) + int(CLICK_S * sr) + 1))
+    total = 2 * LEAD + len(symbols) * SLOT
     if jit and p_spurious:  # stray clicks anywhere, at the rate of p_spurious per sent click
         for _ in range(int(rng.binomial(len(symbols) * PULSES, p_spurious))):
             times.append(rng.uniform(LEAD, total - LEAD))

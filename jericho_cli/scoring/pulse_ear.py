@@ -3,8 +3,8 @@
 Clicks: a quadrature matched filter (the click's cosine and sine templates), so the detector's
 output is the click's envelope whatever its phase; a click is a local maximum at least half the
 shortest spacing from a larger one, above max(a quarter of the loudest click, 6 robust noise
-deviations). Trains: clicks further apart than SPLIT fall in different stretches (GAP is 120 ms,
-the longest spacing 35 ms, 70 ms with a click missing); within a stretch, every (first click,
+deviations). Trains: clicks further apart than SPLIT fall in different stretches (the longest
+spacing is 35 ms, 70 ms with a click missing; trains lie at least 90 ms apart); within a stretch, every (first click,
 symbol) pair predicts PULSES click times, and the pair that finds the most of them (within TOL of
 its spacing; ties: the smaller timing error) is a train; its clicks are taken and the search
 repeats. A train needs MIN_MATCH of its clicks, so a dropped click costs nothing, and a spurious one,
@@ -17,9 +17,9 @@ import numpy as np
 from scipy.signal import fftconvolve, find_peaks
 
 from ..data.codebook import Codebook
-from ..data.pulse import CLICK_HZ, CLICK_S, GAP, IPI_MIN, PULSES, intervals
+from ..data.pulse import CLICK_HZ, CLICK_S, IPI_MIN, PULSES, intervals
 
-SPLIT = 0.8 * GAP
+SPLIT = 0.08  # s: longer than any spacing with one click missing (a merged stretch still splits in the search)
 TOL = 0.1       # of the spacing: a click's jitter is 2% (sd); neighbouring symbols differ by 10% a step
 MIN_MATCH = 4   # of PULSES clicks
 
