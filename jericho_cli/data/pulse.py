@@ -8,7 +8,7 @@ whatever the symbols, and never less than the same symbols as tones (the answer 
 input's length). A click is a 0.5 ms Hann-windowed 4 kHz burst.
 Inputs vary as a real link does: each click's time jitters (JITTER of its interval), its amplitude
 by the variation's `amp_jitter_db`; clicks can drop out or appear spuriously (`p_drop`,
-`p_spurious`); then the room, noise, hum, DC and gain of render.effects, with the SNR measured
+`p_spurious`); then the room, noise, hum, DC and gain of variation.effects, with the SNR measured
 against the signal's power over the spans its trains occupy (as for tones). The canonical form
 (no variation) is exact timing, fixed amplitude. The domain's own ear is scoring/pulse_ear.py.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .codebook import Codebook
+from .variation import NO_JITTER, effects
 
 IPI_MIN = 0.002   # s, the first symbol's spacing
 RATIO = 1.1       # each next symbol's spacing: 10% longer (the ear decides within +-4.9%)
@@ -43,8 +44,6 @@ def click(sr: int) -> np.ndarray:
 def render_pulse(symbols, cb: Codebook, rng: np.random.Generator | None = None, variation=None, *,
                  p_drop: float = 0.0, p_spurious: float = 0.0) -> np.ndarray:
     """Render `symbols` as a float32 click train at cb.sample_rate."""
-    from .render import NO_JITTER, effects
-
     sr, ipi = cb.sample_rate, intervals(cb)
     jit = variation is not None and rng is not None
     v = variation or NO_JITTER

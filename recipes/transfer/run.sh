@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Cross-domain transfer (issue #34): Mirror on the demo config, trained in one signal domain and
+# tested in every domain, from scratch and fine-tuned from the other domain's model (train.init).
+#   0 test sets: mirror test_iid rendered in each domain      3 decode every model on every domain's set
+#   1 train from scratch in each domain (seeds in parallel)   4 score (the answers are tones: the tone ear)
+#   2 fine-tune each seed from the other domain's model       5 report -> exp/RESULTS.md
+# Runs: exp/<domain>_seed<N> (scratch), exp/<from>2<to>_seed<N> (fine-tuned). Test sets in another
+# domain than tone are scored as robustness conditions (score_mirror_robust_<domain>), so the book's
+# rows read "mirror/test_iid" (tone) and "mirror/test_iid @ <domain>".
+#   ./run.sh                      # all of it on 2 cores (~35 min)
+#   ./run.sh --stage 3            # decode, score and report again
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# ---- options: each can be given as --name value (underscores as dashes: --stop-stage 3) ----
+stage=0            # first stage to run
+stop_stage=5       # last stage to run
+domains="tone pulse"  # signal domains (config.DOMAINS)
+seeds="0 1 2"      # training seeds
+conf=conf/train_cpu.yaml  # training config
+ft_steps=1000      # fine-tuning steps (with warmup 50)
+n_test=200         # utterances per test set
+seed=7             # seed of the test sets
+parallel=2         # training runs at a time (one thread each)
+exp=exp            # where runs go
+data=data          # where test sets go
+# ---- end of options ----
+
+. ../utils/parse_options.sh
+log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (transfer/run.sh) $*" >&2; }
+export OMP_NUM_THREADS=1
+
+train_all() {  # train_all NAME DOMAIN [--set ...] over $seeds, $parallel at a time; JOB = the seed
+  local name=$1 domain=$2; shift 2
+  local pids=() s
+  for s in $seeds; do
+    mkdir -p "$exp/${name}_seed$s/log"
+    jericho train --config "$conf" --out "$exp/${name}_seed$s" --resume --quiet --set "train.seed=$s" \
+      --set "train.domain=$domain" "${@//JOB/$s}" > "$exp/${name}_seed$s/log/train.stage.log" 2>&1 &
+    pids+=($!)
+    if [ ${#pids[@]} -ge "$parallel" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+}
+
+runs() { for d in $domains; do echo "$d"; for f in $domains; do [ "$f" = "$d" ] || echo "${f}2$d"; done; done; }
+
+if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
+  for d in $domains; do
+    log "Stage 0: mirror test_iid in domain $d"
+    jericho synth --task mirror --split test_iid --n "$n_test" --seed "$seed" --config "$conf" --domain "$d" \
+      --jobs 2 --quiet --out "$data/$d/test_iid" > /dev/null
+  done
+fi
+if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
+  for d in $domains; do log "Stage 1: train $exp/${d}_seed<N> from scratch (seeds $seeds)"; train_all "$d" "$d"; done
+fi
+if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  for d in $domains; do for f in $domains; do [ "$f" = "$d" ] && continue
+    log "Stage 2: fine-tune $exp/${f}2${d}_seed<N> in $d from $exp/${f}_seed<N> ($ft_steps steps)"
+    train_all "${f}2$d" "$d" --set "train.init=$exp/${f}_seedJOB/best.pt" --set "train.steps=$ft_steps" \
+      --set train.warmup=50
+  done; done
+fi
+if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 3 ]; then
+  for r in $(runs); do for s in $seeds; do e=$exp/${r}_seed$s
+    for d in $domains; do
+      name=mirror_test_iid; [ "$d" = tone ] || name=mirror_robust_$d
+      if [ "$stage" -le 3 ]; then
+        log "Stage 3: decode $data/$d/test_iid with $e"
+        jericho decode --ckpt "$e/best.pt" "$data/$d/test_iid/manifest.jsonl" --quiet --overwrite \
+          --out "$e/decode_$name" > /dev/null
+      fi
+      if [ "$stop_stage" -ge 4 ]; then
+        jericho score --ref "$data/$d/test_iid/manifest.jsonl" --hyp "$e/decode_$name/manifest.jsonl" --jobs 2 \
+          --quiet --out "$e/score_$name" > /dev/null
+      fi
+    done
+  done; done
+fi
+if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
+  log "Stage 5: report -> $exp/RESULTS.md"
+  jericho report --book "$exp"/*_seed*/score_*/summary.json --by none > "$exp/RESULTS.md"
+  cat "$exp/RESULTS.md"
+fi
+log "done (stages $stage-$stop_stage)"
