@@ -44,7 +44,7 @@ bench: install
 # Every RESULTS.md below its marker line is generated from the kept runs under outputs/<study>/
 # (copy finished runs there with recipes/utils/keep_outputs.sh recipes/<study>/exp/<run>...):
 # one per recipe, the top level's headline table over each task's default model, and the page.
-STUDIES = mirror bracket mod multitask cores state_tracking
+STUDIES = mirror bracket mod multitask cores state_tracking transfer
 HEADLINE = $(wildcard outputs/mirror/mirror_cpu_seed[0-9]/score_*/summary.json \
   outputs/bracket/bracket_cpu_seed[0-9]/score_*/summary.json outputs/mod/mod_cpu_seed[0-9]/score_*/summary.json \
   outputs/multitask/multitask_cpu_sc_seed[0-9]/score_*/summary.json)

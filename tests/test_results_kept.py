@@ -11,7 +11,7 @@ import pytest
 from jericho_cli.reporting.book import MARKER, write_book
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDIES = ["mirror", "bracket", "mod", "multitask", "cores", "state_tracking"]
+STUDIES = ["mirror", "bracket", "mod", "multitask", "cores", "state_tracking", "transfer"]
 HEADLINE = ["mirror/mirror_cpu_seed[0-9]", "bracket/bracket_cpu_seed[0-9]", "mod/mod_cpu_seed[0-9]",
             "multitask/multitask_cpu_sc_seed[0-9]"]
 
