@@ -202,7 +202,8 @@ DATA["modular_arithmetic"]["operators"] = Opt("+-X", "operators drawn between th
 MODEL = {
     "name": Opt("appendix", "named size (NAMED_MODELS) the other keys override"),
     "d_model": Opt(128, "residual width", check=at_least(1)),
-    "layers": Opt(["ssd", "ssd", "attn", "ssd", "ssd", "attn"], "block kinds in order", check=layer_list),
+    "layers": Opt(["ssd", "ssd", "attn", "ssd", "ssd", "attn"], f"block kinds in order ({', '.join(LAYER_KINDS)})",
+                  check=layer_list),
     "d_state": Opt(64, "SSD state size N per head", check=at_least(1)),
     "headdim": Opt(32, "SSD head dimension P", check=at_least(1)),
     "expand": Opt(2, "SSD inner width = expand * d_model", check=at_least(1)),
@@ -252,7 +253,8 @@ NAMED_MODELS = {
 
 # ------------------------------------------------------------------------------------- train
 TRAIN = {
-    "task": Opt("mirror", "one task, or a list for multitask training with the subject selector",
+    "task": Opt("mirror", f"one task ({', '.join(TASKS)}), or a list for multitask training with the subject "
+                "selector",
                 kind=(str, list), check=task_spec),
     "mix": Opt(None, "{task: weight} base proportions of the subject selector; null = equal", kind=dict,
                nullable=True, check=task_weights),

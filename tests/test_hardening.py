@@ -37,6 +37,12 @@ def test_help_lists_every_task_split_domain_analysis_and_mode(cli):
     assert all(d in synth for d in RENDERERS)
     assert all(_squash(a) in _squash(cli("probe", "--help").output) for a in PROBE_ANALYSES)
     assert all(m in _squash(cli("prune", "--help").output) for m in PRUNE_MODES)
+    from jericho_cli.config import DOMAINS, LAYER_KINDS, TASKS
+
+    defaults = cli("train", "--show-defaults").output
+    for key, names in (("model.layers", LAYER_KINDS), ("train.task", TASKS), ("train.domain", DOMAINS)):
+        line = next(ln for ln in defaults.splitlines() if ln.startswith(f"{key} ="))
+        assert all(n in line for n in names), line
 
 
 def test_prune_of_a_checkpoint_without_ssd_layers_says_so(tmp_path, cli):
