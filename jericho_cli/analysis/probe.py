@@ -34,7 +34,6 @@ from ..scoring.ear import Scorer
 from . import stats
 from .states import TASK_VARIABLES, heard_counts, record, variables
 
-ANALYSES = PROBE_ANALYSES
 DEFAULT_LENGTHS = (4, 8, 13, 16, 32, 64, 128)
 
 
@@ -352,8 +351,8 @@ def run(analysis: str, ckpt: str, manifest: str | None, out: str, *, lengths=DEF
         lag: int = 1, clusters: int = 32, min_count: int = 20, dims: int = 16, horizons=(1, 2, 4, 8),
         epochs: int = 40, seed: int = 0, batch_size: int = 8, device: str = "cpu", overwrite: bool = False,
         quiet: bool = False) -> dict:
-    if analysis not in ANALYSES:
-        raise UsageError(f"unknown analysis {analysis!r} ({', '.join(ANALYSES)})")
+    if analysis not in PROBE_ANALYSES:
+        raise UsageError(f"unknown analysis {analysis!r} ({', '.join(PROBE_ANALYSES)})")
     if analysis != "state-norms" and not manifest:
         raise UsageError(f"{analysis} needs a manifest of input audio (with `input` symbols)")
     torch.manual_seed(seed)

@@ -30,8 +30,6 @@ from ..io.manifest import read_manifest, resolve
 from ..logs import log
 from .states import state_sequence
 
-MODES = PRUNE_MODES
-
 
 @torch.no_grad()
 def channel_energy(model, waves: list[np.ndarray], batch_size: int = 8) -> list[torch.Tensor]:
@@ -132,8 +130,8 @@ def calibration_waves(manifest: str, cb, limit: int) -> list[np.ndarray]:
 def run(ckpt: str, mode: str, keep: float, out: str, *, calib: str | None = None, limit: int = 64,
         seed: int = 0, steps: int = 200, sparsity: float = 0.05, init_keep: float = 0.5, lr: float = 0.05,
         device: str = "cpu", overwrite: bool = False, quiet: bool = False) -> dict:
-    if mode not in MODES:
-        raise UsageError(f"unknown mode {mode!r} ({', '.join(MODES)})")
+    if mode not in PRUNE_MODES:
+        raise UsageError(f"unknown mode {mode!r} ({', '.join(PRUNE_MODES)})")
     if mode != "learned" and not 0 < keep <= 1:
         raise UsageError(f"--keep must be in (0, 1], got {keep}")
     if mode == "learned" and keep != 1.0:

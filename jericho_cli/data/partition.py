@@ -146,7 +146,7 @@ def write_parts(parts: dict[str, list[dict]], out: str, write_to: str | Path | N
     """Each part's manifest at OUT/<part>/manifest.jsonl, audio paths relative to that folder; written
     under `write_to` instead when given (a staging folder swapped into OUT afterwards)."""
     for name, recs in parts.items():
-        d = Path(out) / name
+        d, written = Path(out) / name, Path(write_to or out) / name
         moved = []
         for r in recs:
             c = clean(r)
@@ -154,8 +154,8 @@ def write_parts(parts: dict[str, list[dict]], out: str, write_to: str | Path | N
                 if f in r:
                     c[f] = os.path.relpath(resolve(r, f), d)
             moved.append(c)
-        (Path(write_to or out) / name).mkdir(parents=True, exist_ok=True)
-        write_manifest(Path(write_to or out) / name / "manifest.jsonl", moved)
+        written.mkdir(parents=True, exist_ok=True)
+        write_manifest(written / "manifest.jsonl", moved)
 
 
 def split(manifest: str, by: str, out: str, *, seed: int = 0, strict: bool = False, overwrite: bool = False,

@@ -119,7 +119,7 @@ def stamped_folder(path: str | os.PathLike, stamp_name: str, params: dict, *, ov
     - new or empty folder: stamped, and removed again if the block fails with a JerichoError;
     - same parameters: reused (the step resumes, skipping finished files);
     - other parameters, or step outputs (`owned`) without a stamp: refused, unless `overwrite`.
-      Then the new run writes beside the old output (staging.staged: the yielded folder is
+      Then the new run writes beside the old output (`staged`: the yielded folder is
       `path/.jericho-new`) and replaces it only when the block completes and `complete(folder)`
       says the output is whole; a run that fails leaves the old output as it was. Files the
       command did not write are never touched.

@@ -6,7 +6,7 @@ Built on first use with the system C compiler into a cache folder (`$XDG_CACHE_H
 `~/.cache/jericho`), one library per source version and processor (it is compiled for the
 processor it runs on), and loaded with ctypes: no Python headers, no torch headers, a build of a
 second or so. Without a compiler, or with `JERICHO_SCAN=torch`, `available()` is False and the
-layer runs the chunked PyTorch scan instead (logged once). float32 only; other dtypes take the
+layer runs the chunked PyTorch scan, a stream the PyTorch steps, instead (logged once). float32 only; other dtypes take the
 PyTorch path.
 """
 
@@ -49,7 +49,8 @@ def _build() -> Path:
     cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
     if not cc:
         raise RuntimeError("no C compiler (cc or gcc) on PATH")
-    key = hashlib.sha256(b"".join(f.read_bytes() for f in SOURCES) + " ".join(FLAGS + LIBS).encode() + _machine().encode()).hexdigest()[:16]
+    what = b"".join(f.read_bytes() for f in SOURCES) + " ".join(FLAGS + LIBS).encode() + _machine().encode()
+    key = hashlib.sha256(what).hexdigest()[:16]
     lib = _cache_dir() / f"kernels-{key}.so"
     if lib.exists():
         return lib
@@ -57,7 +58,8 @@ def _build() -> Path:
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=lib.parent)
     os.close(fd)
     try:
-        res = subprocess.run([cc, *FLAGS, *(str(f) for f in SOURCES if f.suffix == ".c"), "-o", tmp, *LIBS], capture_output=True, text=True, timeout=120)
+        sources = [str(f) for f in SOURCES if f.suffix == ".c"]
+        res = subprocess.run([cc, *FLAGS, *sources, "-o", tmp, *LIBS], capture_output=True, text=True, timeout=120)
         if res.returncode:
             last = res.stderr.strip().splitlines()[-1] if res.stderr.strip() else f"exit {res.returncode}"
             raise RuntimeError(f"{cc} failed: {last}")
@@ -95,7 +97,8 @@ def _load():
         _lib = lib
     except Exception as exc:  # no compiler, a failed build, a library that does not load
         _why = f"{type(exc).__name__}: {exc}"
-        logging.getLogger("jericho").warning("compiled CPU kernels unavailable (%s); using the PyTorch SSD scan and steps", _why)
+        logging.getLogger("jericho").warning("compiled CPU kernels unavailable (%s); using the PyTorch SSD scan "
+                                             "and steps", _why)
     return _lib
 
 
@@ -176,7 +179,6 @@ def causal_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
     """Depthwise causal convolution of x (b, L, channels) with weight (channels, d_conv) and bias
     (channels) or None; float32 on the CPU."""
     return _CausalConv.apply(x, weight, bias)
-
 
 
 def _kept(tensors):

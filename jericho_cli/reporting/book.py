@@ -336,8 +336,6 @@ def write_book(paths: list[str], fmt: str, by: str | None, update_file: str | No
         old = target.read_text(encoding="utf-8") if target.exists() else ""
     except UnicodeDecodeError:
         raise JerichoError("--update: not a UTF-8 text file (a markdown file is expected)", str(target)) from None
-    except IsADirectoryError:
-        raise JerichoError("--update: is a folder (a markdown file is expected)", str(target)) from None
     write_text_atomic(target, update(old, text))
     log.info(f"wrote {target}")
     return None
