@@ -606,12 +606,15 @@ def _(w, d):
     return ["report", "--book", w.scored, "--update", d / "R.md"]
 
 
-@case("report-html-examples-field-type", "'heard' must be a list of symbols", out="page")
-def _(w, d):
-    row = {"task": "mirror", "split": "test_iid", "input": "a.wav", "reference": "b.wav", "answer": "c.wav",
-           "heard": 5, "exact": True}
-    (d / "index.jsonl").write_text(json.dumps(row) + "\n")
-    return ["report", "--html", d / "page", "--examples", d / "index.jsonl"]
+for name, field, value, needle in [("field-type", "heard", 5, "'heard' must be a list of symbols"),
+                                   ("field-null", "heard", None, "'heard' must be a list of symbols"),
+                                   ("symbols-null", "input_symbols", None, "'input_symbols' must be a list")]:
+    @case(f"report-html-examples-{name}", needle, out="page")
+    def _(w, d, field=field, value=value):
+        row = {"task": "mirror", "split": "test_iid", "input": "a.wav", "reference": "b.wav", "answer": "c.wav",
+               "heard": ["A"], "exact": True, field: value}
+        (d / "index.jsonl").write_text(json.dumps(row) + "\n")
+        return ["report", "--html", d / "page", "--examples", d / "index.jsonl"]
 
 
 # sizes refused before anything is allocated (issue #33): each beyond a limit the message names

@@ -119,6 +119,7 @@ EXAMPLE_FIELDS = {"input": "a path", "reference": "a path", "answer": "a path", 
                   "split": "a string", "checkpoint": "a string", "exact": "true or false",
                   "heard": "a list of symbols", "input_symbols": "a list of symbols",
                   "reference_symbols": "a list of symbols", "ctc_symbols": "a list of symbols"}
+NULLABLE_FIELDS = ("ctc_symbols",)  # a model without a CTC head says nothing there; every other field is read
 
 
 def _is_kind(value, kind: str) -> bool:
@@ -147,7 +148,7 @@ def example_rows(index: Path, assets: Path, sample_rate: int = 16000) -> str:
         if missing:
             raise JerichoError(f"example {n + 1} has no {missing[0]!r}", str(index))
         for key, kind in EXAMPLE_FIELDS.items():  # each field's type, before anything reads it
-            if key in r and r[key] is not None and not _is_kind(r[key], kind):
+            if key in r and not (r[key] is None and key in NULLABLE_FIELDS) and not _is_kind(r[key], kind):
                 raise JerichoError(f"example {n + 1}: {key!r} must be {kind}, got {r[key]!r:.40}", str(index))
         cells = []
         for kind in ("input", "reference", "answer"):
