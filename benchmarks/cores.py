@@ -33,7 +33,7 @@ CORES = {"mini_jmamba": None, "transformer": "transformer", "ssd_only": "ssd_onl
 # Mini-JMamba for long audio: its two attention layers see the last WINDOW steps (block-local, linear
 # in length), the SSD layers carry everything older; batch forward rows only (training is the same)
 LONG = "mini_jmamba_window"
-BASE = "recipes/mirror/conf/train_cpu.yaml"
+BASE = "recipes/mirror/conf/tuning/train_cpu_plain.yaml"
 
 
 def build(core: str | None, window: int | None = None) -> MiniJMamba:
@@ -185,7 +185,7 @@ def scan_paths() -> dict[str, dict[str, float]]:
 
 def decode_stream(symbols: int = 10, repeat: int = 3) -> dict[str, float]:
     """Milliseconds per model step of `decode --stream`'s model run (MiniJMamba.stream(): front end,
-    every block one step at a time, output heads) on one rendered Mirror utterance, the demo model:
+    every block one step at a time, output heads) on one rendered Mirror utterance, the plain Mirror model:
     with the compiled block steps (step.c) and with the PyTorch steps, side by side."""
     import numpy as np
 
@@ -340,7 +340,7 @@ def main():
         print(f"| {name} | {f'{c:.2f}' if c else 'not built'} | {f:.2f} | {b:.2f} | "
               f"{f'{c / b:.2f}x' if c else '-'} |")
     dec = decode_stream()
-    print(f"\n`decode --stream`: the demo model run one step at a time on a 10-symbol Mirror utterance "
+    print(f"\n`decode --stream`: the plain Mirror model run one step at a time on a 10-symbol Mirror utterance "
           f"({dec['steps']} model steps; front end, blocks and output heads), ms per step:\n")
     print("| compiled block steps | PyTorch steps | PyTorch / compiled |\n|---|---|---|")
     c, pt = dec.get("compiled"), dec["pytorch"]

@@ -2,7 +2,7 @@
 
     python benchmarks/fast_path.py [--steps 300] > outputs/bench/fast_path_cpu.md
 
-Trains the demo config (recipes/mirror/conf/train_cpu.yaml, cpu_small) for `--steps` steps, one
+Trains the plain Mirror config (recipes/mirror/conf/tuning/train_cpu_plain.yaml, cpu_small) for `--steps` steps, one
 thread, twice from the same seed (validation on 8 utterances, so that training dominates the wall time): on the compiled path (scan.c) and on the PyTorch chunked scan
 (`JERICHO_SCAN=torch`; the tests hold it to the step-by-step recurrence in float64). Reports each
 logged row's losses and validation side by side, the largest relative difference, and wall time.
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def train(out: Path, steps: int, env: dict) -> tuple[list[dict], float]:
-    cmd = [sys.executable, "-m", "jericho_cli", "train", "--config", str(ROOT / "recipes/mirror/conf/train_cpu.yaml"),
+    cmd = [sys.executable, "-m", "jericho_cli", "train", "--config", str(ROOT / "recipes/mirror/conf/tuning/train_cpu_plain.yaml"),
            "--set", f"train.steps={steps}", "--set", f"train.val_every={max(1, steps // 12)}", "--set",
            "train.val_n=8", "--set", "train.tensorboard=false", "--quiet", "--out", str(out)]
     t = time.perf_counter()

@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/profile_step.py > outputs/bench/profile_step_cpu.md
 
-The demo config (recipes/mirror/conf/train_cpu.yaml, cpu_small), one pre-rendered batch of 16
+The plain Mirror config (recipes/mirror/conf/tuning/train_cpu_plain.yaml, cpu_small), one pre-rendered batch of 16
 training utterances, the whole step (front end, blocks, answer head, losses, backward, AdamW):
 seconds per step over 10 steps, then the PyTorch profiler's operators by self time over 3 steps, and
 each block type's forward + backward timed alone. Run from another checkout (its own jericho_cli on

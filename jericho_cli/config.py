@@ -221,6 +221,14 @@ MODEL = {
     "attn_window": Opt(None, "attention window in model steps; null = full causal", kind=int, nullable=True,
                        check=at_least(1)),
     "copy_head": Opt(False, "answer frames may copy the input's own STFT frames by attention (unseen symbols)"),
+    "copy_align": Opt("position", "how the copy head finds what to copy: position (answer step k meets input step "
+                      "k through rotary positions: input and answer in step) or count (answer symbol k meets "
+                      "the input's k-th symbol, counted by a learned onset detector: any input timing)",
+                      choices=("position", "count")),
+    "answer_clock_ms": Opt([50.0, 100.0, 50.0], "lead, tone and gap ms of the canonical answer (copy_align "
+                           "count); set from the codebook by train", kind=list, check=lambda v: None if len(v) == 3
+                           and all(isinstance(x, (int, float)) and x >= 0 for x in v) and v[1] + v[2] > 0
+                           else "must be [lead_ms, tone_ms, gap_ms], non-negative, tone + gap > 0"),
     "attn_sink": Opt(False, "attention layers get a learned sink key/value every step can attend to"),
     "mlp_ratio": Opt(2.0, "attention block MLP width / d_model", check=above(0)),
     "frontend": Opt("mel", "log-mel, STFT log-magnitude, or a learnable strided conv on the wave",
@@ -323,6 +331,8 @@ TRAIN = {
                        check=at_least(0)),
         "mrstft": Opt(0.0, "weight of multi-resolution STFT on the Griffin-Lim waveform", check=at_least(0)),
         "ctc": Opt(0.2, "weight of the auxiliary CTC head", check=at_least(0)),
+        "count": Opt(1.0, "weight of L1 between a count-aligned copy head's symbol count and the renderer's "
+                     "onsets (model.copy_align: count; unused otherwise)", check=at_least(0)),
         "loss_gl_iters": Opt(4, "Griffin-Lim iterations inside the mrstft loss", check=at_least(1)),
     },
 }

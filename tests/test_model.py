@@ -406,8 +406,8 @@ def test_each_core_trains_a_few_steps_and_decodes(tmp_path, cli, layers):
 @pytest.mark.parametrize("core", ["transformer", "lstm", "s4d", "hyena", "ssd_only"])
 def test_baseline_cores_match_mini_jmamba_parameters_within_ten_percent(core):
     from jericho_cli.config import load_config, model_config
-    base = load_config(["recipes/mirror/conf/train_cpu.yaml"], [])
-    cfg = load_config(["recipes/mirror/conf/train_cpu.yaml", f"recipes/conf/cores/{core}.yaml"], [])
+    base = load_config(["recipes/mirror/conf/tuning/train_cpu_plain.yaml"], [])
+    cfg = load_config(["recipes/mirror/conf/tuning/train_cpu_plain.yaml", f"recipes/conf/cores/{core}.yaml"], [])
     n = {k: MiniJMamba(model_config(c["model"])).parameter_counts()["total"] for k, c in (("base", base), (core, cfg))}
     assert abs(n[core] / n["base"] - 1) <= 0.10, n
 
@@ -416,7 +416,7 @@ def test_a_config_may_include_a_task_config_then_a_core(tmp_path):
     from jericho_cli.config import load_config
     root = Path(__file__).resolve().parent.parent
     conf = tmp_path / "mirror_lstm.yaml"
-    conf.write_text(f"include: [{root / 'recipes/mirror/conf/train_cpu.yaml'}, {root / 'recipes/conf/cores/lstm.yaml'}]\n"
+    conf.write_text(f"include: [{root / 'recipes/mirror/conf/tuning/train_cpu_plain.yaml'}, {root / 'recipes/conf/cores/lstm.yaml'}]\n"
                     "train: {steps: 7}\n")
     cfg = load_config([str(conf)], [])
     assert cfg["model"]["layers"] == ["lstm"] * 4 and cfg["model"]["downsample"] == 2  # core over task

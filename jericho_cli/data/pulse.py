@@ -42,8 +42,8 @@ def click(sr: int) -> np.ndarray:
 
 
 def render_pulse(symbols, cb: Codebook, rng: np.random.Generator | None = None, variation=None, *,
-                 p_drop: float = 0.0, p_spurious: float = 0.0) -> np.ndarray:
-    """Render `symbols` as a float32 click train at cb.sample_rate."""
+                 p_drop: float = 0.0, p_spurious: float = 0.0, spans: list | None = None) -> np.ndarray:
+    """Render `symbols` as a float32 click train at cb.sample_rate (`spans`: as render.render_tone's)."""
     sr, ipi = cb.sample_rate, intervals(cb)
     jit = variation is not None and rng is not None
     v = variation or NO_JITTER
@@ -59,6 +59,8 @@ def render_pulse(symbols, cb: Codebook, rng: np.random.Generator | None = None, 
             amps.append(cb.amplitude * (10 ** (rng.uniform(-v.amp_jitter_db, v.amp_jitter_db) / 20) if jit else 1.0))
         end = t + (PULSES - 1) * d
         active.append((int(start * sr), int(end * sr) + int(CLICK_S * sr) + 1))
+    if spans is not None:
+        spans.extend(active)
     total = 2 * LEAD + len(symbols) * SLOT
     if jit and p_spurious:  # stray clicks anywhere, at the rate of p_spurious per sent click
         for _ in range(int(rng.binomial(len(symbols) * PULSES, p_spurious))):

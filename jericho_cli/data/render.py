@@ -39,8 +39,9 @@ def _tone(freqs, n: int, sr: int, amp: float, phase, ramp: int, shape: str = "ha
 
 
 def render_tone(symbols, cb: Codebook, rng: np.random.Generator | None = None,
-                variation: Variation | None = CANONICAL) -> np.ndarray:
-    """Render `symbols` as a float32 waveform at cb.sample_rate."""
+                variation: Variation | None = CANONICAL, spans: list | None = None) -> np.ndarray:
+    """Render `symbols` as a float32 waveform at cb.sample_rate; `spans`, when given, receives each
+    symbol's (first, end) sample (what a count-aligned copy head learns to count, model/copy.py)."""
     sr, ramp = cb.sample_rate, cb.samples(cb.ramp_ms)
     jit = variation is not None and rng is not None
     v = variation or NO_JITTER
@@ -74,20 +75,22 @@ def render_tone(symbols, cb: Codebook, rng: np.random.Generator | None = None,
             pieces.append(np.zeros(cb.samples(gap * scale)))
             pos += len(pieces[-1])
     pieces.append(np.zeros(cb.samples(cb.lead_ms)))
+    if spans is not None:
+        spans.extend(active)
     y = np.concatenate(pieces)
     return (effects(y, active, sr, rng, v) if jit else y).astype(np.float32)
 
 
-def _independent(symbols, cb, rng=None, variation=None):
+def _independent(symbols, cb, rng=None, variation=None, spans=None):  # a test renderer: spans unknown
     from .independent import render_independent
 
     return render_independent(symbols, cb, rng)
 
 
-def _pulse(symbols, cb, rng=None, variation=None):
+def _pulse(symbols, cb, rng=None, variation=None, spans=None):
     from .pulse import render_pulse
 
-    return render_pulse(symbols, cb, rng, variation)
+    return render_pulse(symbols, cb, rng, variation, spans=spans)
 
 
 RENDERERS = {"tone": render_tone, "tone_independent": _independent, "pulse": _pulse}
@@ -95,9 +98,10 @@ RENDERERS = {"tone": render_tone, "tone_independent": _independent, "pulse": _pu
 ANSWER_DOMAIN = {"tone_independent": "tone", "pulse": "tone"}
 
 
-def render(symbols, cb: Codebook, domain: str = "tone", rng=None, variation=CANONICAL) -> np.ndarray:
+def render(symbols, cb: Codebook, domain: str = "tone", rng=None, variation=CANONICAL,
+           spans: list | None = None) -> np.ndarray:
     if domain not in RENDERERS:
         from ..errors import JerichoError
 
         raise JerichoError(f"unknown domain {domain!r} (available: {', '.join(RENDERERS)})")
-    return RENDERERS[domain](symbols, cb, rng, variation)
+    return RENDERERS[domain](symbols, cb, rng, variation, spans)

@@ -21,6 +21,7 @@ import torch.nn as nn
 from ..config import LAYER_KINDS, ModelConfig
 from . import cpu_kernels
 from .attention import MLP, ROTARY_BASE, CausalSelfAttention
+from .copy_heads import CountCopyHead, PositionCopyHead
 from .cores import HyenaBlock, LSTMBlock, S4DBlock
 from .features import Spectral
 from .ssd import Mamba2Layer
@@ -107,38 +108,6 @@ class AttnBlock(nn.Module):
         return step
 
 
-class CopyHead(nn.Module):
-    """Copy-by-content output path (issue #9, unseen symbols): each answer step attends over the input
-    steps (rotary positions restarting in the answer slot, so step j meets input step j at distance 0)
-    and takes the attended input STFT frames, shifted by a learned gain; a learned gate mixes them
-    with the output head's frames. Still a continuous path from input audio to output audio, and
-    frequency-agnostic: a tone the model never heard can be copied like any other."""
-
-    def __init__(self, d_model: int, d_key: int = 32):
-        super().__init__()
-        self.q, self.k = nn.Linear(d_model, d_key, bias=False), nn.Linear(d_model, d_key, bias=False)
-        self.gate_gain = nn.Linear(d_model, 2)
-        nn.init.zeros_(self.gate_gain.weight)
-        nn.init.zeros_(self.gate_gain.bias)  # start as an even mix, no gain
-
-    def forward(self, ans, h_in, frames, t_in, head_log_mag, stretch=None):
-        from .attention import rotary
-        a, t = ans.shape[1], h_in.shape[1]
-        pos_a = torch.arange(a, device=ans.device)[None].expand(len(ans), -1)
-        pos_t = torch.arange(t, device=ans.device)[None].expand(len(ans), -1)
-        if stretch is not None:  # the same scale as the attention layers' positions (training only)
-            pos_a, pos_t = pos_a * stretch[:, None], pos_t * stretch[:, None]
-        q = rotary(self.q(ans)[:, None], pos_a)[:, 0]
-        k = rotary(self.k(h_in)[:, None], pos_t)[:, 0]
-        scores = q @ k.transpose(1, 2) / math.sqrt(q.shape[-1])
-        valid = torch.arange(t, device=ans.device)[None, None] < t_in[:, None, None]
-        w = torch.softmax(scores.masked_fill(~valid, float("-inf")), -1)
-        gate, gain = self.gate_gain(ans).unbind(-1)
-        copied = w.to(frames.dtype) @ frames + gain[..., None]
-        g = torch.sigmoid(gate)[..., None]
-        return g * copied + (1 - g) * head_log_mag
-
-
 class MiniJMamba(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -174,7 +143,9 @@ class MiniJMamba(nn.Module):
         self.norm = nn.RMSNorm(cfg.d_model)
         self.out_head = nn.Linear(cfg.d_model, self.spec.n_bins * k)
         if cfg.copy_head:  # copy-by-content: answer frames attend to the input's own STFT frames
-            self.copy = CopyHead(cfg.d_model)
+            self.copy = PositionCopyHead(cfg.d_model) if cfg.copy_align == "position" else CountCopyHead(
+                cfg.d_model, cfg.answer_clock_ms, 1000 * cfg.hop / cfg.sample_rate, math.log(self.spec.log_floor),
+                cfg.win, k)
         self.ctc_head = nn.Linear(cfg.d_model, cfg.n_symbols + 1)
         nn.init.zeros_(self.out_head.weight)
         nn.init.constant_(self.out_head.bias, math.log(self.spec.log_floor))  # start silent
@@ -257,10 +228,15 @@ class MiniJMamba(nn.Module):
         idx = (t_in[:, None] + torch.arange(A, device=wave.device)[None]).clamp(max=total - 1)
         ans = torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
         log_mag = self.out_head(ans)
+        out = {"ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
         if self.cfg.copy_head:
             frames = self._stack(self.spec.log_mag(self._with_tail(wave)))[:, : int(t_in.max())]
-            log_mag = self.copy(ans, x[:, : frames.shape[1]], frames, t_in, log_mag, stretch)
-        out = {"log_mag": log_mag, "ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
+            if self.cfg.copy_align == "position":
+                log_mag = self.copy(ans, x[:, : frames.shape[1]], frames, t_in, log_mag, stretch)
+            else:  # out["count"]: symbols heard up to each input step, which train.loss.count trains
+                frames = frames.reshape(len(frames), -1, self.spec.n_bins)
+                log_mag, out["count"] = self.copy(ans, frames, t_in, log_mag)
+        out["log_mag"] = log_mag
         return out
 
     @torch.no_grad()

@@ -23,6 +23,7 @@ class TrainExample(NamedTuple):
     audio: np.ndarray         # what the model hears
     answer_audio: np.ndarray  # the canonical rendering of the answer (the target frames)
     target: list[str]         # the answer's symbols (the CTC head's target)
+    onsets: tuple | None = None  # first sample of each input symbol (None: unknown, e.g. a manifest's audio)
 
 
 def training_variation(t: dict) -> Variation:
@@ -101,13 +102,32 @@ class Batches:
             if self.t["control"] == "shuffled_answers":  # the answer of an unrelated example
                 target = pools.draw(task, "train", index + 10 ** 9, seed, self.cfg["data"], max_level=max_level).target
             domain = input_domain(self.t, rng)
-            out.append(TrainExample(render(ex.input, self.cb, domain, rng=rng, variation=self.variation),
-                                    render(target, self.cb), target))
+            spans: list = []
+            audio = render(ex.input, self.cb, domain, rng=rng, variation=self.variation, spans=spans)
+            onsets = tuple(a for a, _ in spans) if len(spans) == len(ex.input) else None
+            out.append(TrainExample(audio, render(target, self.cb), target, onsets))
         return out
 
 
+def count_targets(model: MiniJMamba, examples: list[TrainExample], in_steps: torch.Tensor, device):
+    """(b, T) symbols begun up to each input step (a symbol counts from the step holding the first frame
+    centred at or past its first sample) and a (b, T) mask: valid steps of examples whose onsets are known."""
+    T = int(in_steps.max())
+    counts = torch.zeros(len(examples), T)
+    known = torch.zeros(len(examples), 1)
+    for i, e in enumerate(examples):
+        if e.onsets is not None:
+            known[i] = 1
+            for s in e.onsets:  # frame f is centred at sample f * hop; its step is f // downsample
+                first = -(-int(s) // model.cfg.hop) // model.cfg.downsample
+                counts[i, min(first, T):] += 1
+    mask = (torch.arange(T)[None] < in_steps.cpu()[:, None]).float() * known
+    return counts.to(device), mask.to(device)
+
+
 def make_targets(model: MiniJMamba, examples: list[TrainExample], device):
-    """Input batch, answer-slot sizes (grown where a target would not fit) and target frames."""
+    """Input batch, answer-slot sizes (grown where a target would not fit), target frames and waves, and
+    count targets (count_targets; None unless the model has a count-aligned copy head)."""
     wave, n = pad_batch([e.audio for e in examples], device)
     tgt_wave, tgt_n = pad_batch([e.answer_audio for e in examples], device)
     k = model.cfg.downsample
@@ -121,4 +141,7 @@ def make_targets(model: MiniJMamba, examples: list[TrainExample], device):
     fidx = torch.arange(frames, device=device)[None]
     tgt = torch.where(fidx[..., None] < tgt_frames[:, None, None], tgt, torch.full_like(tgt, floor))
     mask = (fidx < (ans_steps * k)[:, None]).float()
-    return wave, n, ans_steps, tgt, mask, tgt_wave
+    counts = None  # what a count-aligned copy head's onset detector is trained toward
+    if model.cfg.copy_head and model.cfg.copy_align == "count":
+        counts = count_targets(model, examples, in_steps, device)
+    return wave, n, ans_steps, tgt, mask, tgt_wave, counts

@@ -50,7 +50,7 @@ IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"), ("train", "tenso
 
 def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
     """The weighted answer loss; `weights` is train.loss (a term it leaves out is not computed)."""
-    wave, n, ans_steps, tgt, mask, tgt_wave = batch
+    wave, n, ans_steps, tgt, mask, tgt_wave, counts = batch
     out = model(wave, n, ans_steps)  # model: the MiniJMamba, or its DistributedDataParallel wrapper
     bare = getattr(model, "module", model)
     pred = bare.answer_frames(out["log_mag"])
@@ -61,6 +61,9 @@ def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
                                                        distributed.world()[0])
     if weights.get("ctc", 0) > 0:
         parts["ctc"] = losses.ctc(out["ctc"], ans_steps, symbols)
+    if counts is not None and weights.get("count", 0) > 0:
+        parts["count"] = losses.masked_l1(out["count"][..., None], counts[0][..., None], counts[1],
+                                          distributed.mean_over_processes(counts[1].sum()))
     if weights.get("mrstft", 0) > 0:
         parts["mrstft"] = losses.mr_stft(bare.to_wave(out["log_mag"], weights["loss_gl_iters"]), tgt_wave)
     total = sum(weights[k] * v for k, v in parts.items())
@@ -277,6 +280,8 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
     for task in tasks:
         cb.require(pools.task_symbols(task, cfg["data"]), f"task {task}")
     cfg["model"]["n_symbols"] = len(cb.alphabet)
+    if cfg["model"].get("copy_align") == "count":  # the answer's symbol clock: the codebook's canonical timing
+        cfg["model"]["answer_clock_ms"] = [cb.lead_ms, cb.symbol_ms, cb.gap_ms]
     levels = {task: pools.split_levels(task, "train", cfg["data"]) for task in tasks}
     model = build(cfg, cb)
     counts = model.parameter_counts()

@@ -1,0 +1,98 @@
+"""The count-aligned copy head (model.copy_align: count, issue #32): answer symbol k copies the input's
+k-th symbol whatever its timing, stops where the input stops, and its count is trained toward the
+renderer's onsets."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from jericho_cli.config import ModelConfig
+from jericho_cli.data.codebook import Codebook
+from jericho_cli.data.render import Variation, render
+from jericho_cli.model.mini_jmamba import MiniJMamba
+from jericho_cli.training.batches import TrainExample, count_targets, make_targets
+
+CB = Codebook.load()
+COUNT = {"name": "cpu_small", "downsample": 2, "copy_head": True, "copy_align": "count"}
+
+
+@pytest.mark.parametrize("domain", ["tone", "pulse"])
+def test_spans_are_where_each_symbol_sounds_and_leave_the_audio_as_it_was(domain):
+    rng = lambda: np.random.default_rng(5)  # noqa: E731
+    v = Variation(tone_ms=(40, 150), gap_ms=(20, 100)) if domain == "tone" else Variation()
+    spans: list = []
+    y = render("ABCJ", CB, domain, rng=rng(), variation=v, spans=spans)
+    assert np.array_equal(y, render("ABCJ", CB, domain, rng=rng(), variation=v))
+    assert len(spans) == 4 and all(a < b <= c for (a, b), (c, _) in zip(spans, spans[1:]))
+    inside = sum(float(np.sum(y[a:b] ** 2)) for a, b in spans)
+    assert inside > 0.99 * float(np.sum(y ** 2))  # every bit of signal lies in a symbol's span
+
+
+def test_count_targets_step_up_at_each_onset_and_only_where_onsets_are_known():
+    m = MiniJMamba(ModelConfig.from_dict(COUNT))
+    hop = m.cfg.hop * m.cfg.downsample  # samples a model step
+    known = TrainExample(np.zeros(50 * hop), np.zeros(10), ["A", "B"], (3 * hop, 10 * hop + 200))  # frames 6 and 22 are the first centred there
+    unknown = TrainExample(np.zeros(30 * hop), np.zeros(10), ["A"], None)
+    steps = m.input_steps(torch.tensor([50 * hop, 30 * hop]))
+    counts, mask = count_targets(m, [known, unknown], steps, torch.device("cpu"))
+    assert counts[0, :3].tolist() == [0, 0, 0] and counts[0, 3] == 1 and counts[0, 10] == 1 and counts[0, 11] == 2
+    assert mask[0].sum() == int(steps[0]) and mask[1].sum() == 0
+
+
+def _spread_tones(symbols, tone_ms, gap_ms):
+    """Tones at the given (per-symbol) durations: an input out of step with the canonical answer."""
+    sr, pieces, onsets, pos = CB.sample_rate, [np.zeros(800)], [], 800
+    for s, t, g in zip(symbols, tone_ms, gap_ms):
+        n = int(sr * t / 1000)
+        onsets.append(pos)
+        pieces += [0.5 * np.sin(2 * np.pi * CB.symbols[s][0] * np.arange(n) / sr), np.zeros(int(sr * g / 1000))]
+        pos += n + int(sr * g / 1000)
+    pieces.append(np.zeros(800))
+    return torch.tensor(np.concatenate(pieces), dtype=torch.float32), onsets
+
+
+def test_answer_symbol_k_copies_the_inputs_kth_symbol_at_any_timing_and_stops_after_the_last():
+    """With the onset detector replaced by exact counts and the gate open, answer frames inside
+    canonical symbol k's tone peak at input symbol k's frequency (K and L included, tones of 45 and
+    140 ms), and answer frames past the last symbol are silence (the sink)."""
+    torch.manual_seed(0)
+    m = MiniJMamba(ModelConfig.from_dict(COUNT)).eval()
+    symbols = "KCLA"
+    wave, onsets = _spread_tones(symbols, [45, 140, 60, 100], [90, 20, 60, 30])
+    n = torch.tensor([len(wave)])
+    steps = m.input_steps(n)
+    exact, _ = count_targets(m, [TrainExample(wave.numpy(), np.zeros(1), list(symbols), tuple(onsets))],
+                             steps, torch.device("cpu"))
+    m.copy.counts = lambda frames, t_in: (exact, torch.zeros_like(exact))
+    with torch.no_grad():
+        m.copy.mix.bias.copy_(torch.tensor([50.0, 3.9, 0.0]))  # gate open, gamma 1
+        m.copy.beta.fill_(20.0)
+        frames = m.answer_frames(m(wave[None], n)["log_mag"])[0]
+    bin_hz = CB.sample_rate / m.cfg.n_fft
+    lead, tone, gap = m.cfg.answer_clock_ms
+    for k, s in enumerate(symbols):
+        mid = int((lead + k * (tone + gap) + tone / 2) / 10)  # 10 ms frames
+        peak_hz = float(frames[mid].argmax()) * bin_hz
+        assert abs(peak_hz / CB.symbols[s][0] - 1) < 0.05, (k, s, peak_hz)
+    past = int((lead + len(symbols) * (tone + gap) + tone / 2) / 10)
+    assert float(frames[past].max()) == pytest.approx(float(np.log(m.spec.log_floor)), abs=1e-3)
+
+
+def test_count_loss_trains_the_onset_detector(tmp_path, cli):
+    from tests.test_model import TINY
+    res = cli("train", "--out", tmp_path, "--quiet", *TINY, "--set", "model.copy_head=true",
+              "--set", "model.copy_align=count", "--set", "train.steps=60", "--set", "train.val_every=30")
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in (tmp_path / "log" / "metrics.jsonl").read_text().splitlines()]
+    counts = [r["count"] for r in rows if "count" in r]
+    assert counts and counts[-1] < counts[0] * 0.7
+    cfg = json.loads((tmp_path / "run.json").read_text())["config"]
+    assert cfg["model"]["answer_clock_ms"] == [CB.lead_ms, CB.symbol_ms, CB.gap_ms]
+
+
+def test_make_targets_has_no_count_targets_without_a_count_head():
+    m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2}))
+    ex = TrainExample(render("AB", CB), render("AB", CB), ["A", "B"], (800, 3200))
+    assert make_targets(m, [ex], torch.device("cpu"))[-1] is None
