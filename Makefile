@@ -45,8 +45,10 @@ bench: install
 # (copy finished runs there with recipes/utils/keep_outputs.sh recipes/<study>/exp/<run>...):
 # one per recipe, the top level's headline table over each task's default model, and the page.
 STUDIES = mirror bracket mod multitask cores state_tracking transfer
+# each task's default (recipes/<task>/conf/train_cpu.yaml; multitask: conf/train_cpu_sc.yaml), kept runs by name
 HEADLINE = $(wildcard outputs/mirror/mirror_cpu_seed[0-9]/score_*/summary.json \
-  outputs/bracket/bracket_cpu_seed[0-9]/score_*/summary.json outputs/mod/mod_cpu_seed[0-9]/score_*/summary.json \
+  outputs/bracket/bracket_cpu_robust_sc_w8_cont_seed[0-9]/score_*/summary.json \
+  outputs/mod/mod_cpu_robust_sc_6k_mix_seed[0-9]/score_*/summary.json \
   outputs/multitask/multitask_cpu_sc_seed[0-9]/score_*/summary.json)
 results: install
 	for s in $(STUDIES); do \
@@ -64,7 +66,7 @@ results: install
 # the commands live in the recipe (recipes/utils/recipe.sh), the Makefile only says what depends on what
 M = recipes/mirror
 E = $(M)/exp/mirror_cpu_seed0
-MIRROR_SETS = test_iid test_ood_length test_ood_symbol
+MIRROR_SETS = test_iid test_ood_length test_ood_symbol robust_snr10
 MIRROR_DATA = $(foreach s,$(MIRROR_SETS),$(M)/data/mirror/$(s)/manifest.jsonl)
 MIRROR_SCORES = $(foreach s,$(MIRROR_SETS),$(E)/score_mirror_$(s)/summary.json)
 $(M)/data/mirror/%/manifest.jsonl: | install

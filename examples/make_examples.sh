@@ -2,7 +2,9 @@
 # Rebuilds examples/audio/: for each task, input / reference-answer / model-answer wav triples per
 # split, made by the example checkpoints, with what the scorer heard and the CTC head said
 # (examples/audio/index.jsonl). Per split: the first two right answers and the first wrong one, if
-# any (an honest failure). The issue #9 leads answer the splits they were made for. tests/test_examples.py decodes these inputs again and checks the answers.
+# any (an honest failure). The models are each task's default (recipes/<task>/conf/train_cpu.yaml), on
+# clean, noisy, reverberant and independently rendered inputs. tests/test_examples.py decodes these
+# inputs again and checks the answers.
 #   examples/make_examples.sh            # from the repository root, jericho on PATH
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,13 @@ rm -rf "$out.new" && mkdir -p "$out.new"
 while read -r task ckpt conf splits; do
   for split in ${splits//,/ }; do
     d=$tmp/$task/$split/${ckpt%.pt}
-    jericho synth --task "$task" --split "$split" --n 12 --seed 11 --config "$conf" --quiet --out "$d/in" > /dev/null
+    case $split in  # robust_*: test_iid inputs as the recipes' stage 8 makes them
+      robust_snr*) opts=(--split test_iid --snr-db "${split#robust_snr}") ;;
+      robust_reverb) opts=(--split test_iid --reverb 0.3) ;;
+      robust_independent) opts=(--split test_iid --domain tone_independent) ;;
+      *) opts=(--split "$split") ;;
+    esac
+    jericho synth --task "$task" "${opts[@]}" --n 12 --seed 11 --config "$conf" --quiet --out "$d/in" > /dev/null
     jericho decode --ckpt "examples/checkpoints/$ckpt" "$d/in" --device cpu --quiet --out "$d/dec" > /dev/null
     jericho score --ref "$d/in/manifest.jsonl" --hyp "$d/dec/manifest.jsonl" --quiet --out "$d/score" > /dev/null
     python - "$d" "$out.new" "$task" "$split" "$ckpt" <<'EOF'
@@ -46,11 +54,9 @@ with open(out / "index.jsonl", "a") as f:
 EOF
   done
 done <<'LIST'
-mirror mirror_cpu_seed0.pt recipes/mirror/conf/train_cpu.yaml test_iid,test_ood_length,test_ood_symbol
-bracket bracket_cpu_seed0.pt recipes/bracket/conf/train_cpu.yaml test_iid,test_ood_length
-mod mod_cpu_seed0.pt recipes/mod/conf/train_cpu.yaml test_iid,test_ood_length,test_ood_compose
-mirror mirror_cpu_len_ds1sink_seed0.pt recipes/mirror/conf/train_cpu.yaml test_ood_length
-mirror mirror_cpu_copy_seed1.pt recipes/mirror/conf/train_cpu.yaml test_ood_symbol
+mirror mirror_cpu_seed0.pt recipes/mirror/conf/train_cpu.yaml test_iid,test_ood_length,test_ood_symbol,robust_snr10,robust_reverb,robust_independent
+bracket bracket_cpu_seed0.pt recipes/bracket/conf/train_cpu.yaml test_iid,test_ood_length,robust_snr10
+mod mod_cpu_seed0.pt recipes/mod/conf/train_cpu.yaml test_iid,test_ood_length,test_ood_compose,robust_snr10
 LIST
 rm -rf "$out" && mv "$out.new" "$out"
 echo "examples/audio: $(wc -l < "$out/index.jsonl") triples, $(du -sh "$out" | cut -f1)" >&2

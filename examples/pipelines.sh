@@ -35,8 +35,8 @@ jericho decode --quiet --ckpt "$ckpts/bracket_cpu_seed0.pt" bracket_parts/eval/m
 jericho score --quiet --ref bracket_parts/eval/manifest.jsonl --hyp bracket_dec/manifest.jsonl --out bracket_score > /dev/null
 jericho report bracket_score/summary.json --by none
 
-# 4. the same model under noise: synth at 10 dB SNR, decode, score (the plain CPU model was trained
-#    on clean audio and fails here; recipes/mirror/conf/train_cpu_robust.yaml is the model for noise)
+# 4. the same model under noise: synth at 10 dB SNR, decode, score (the default Mirror model trained
+#    on noisy, reverberant, varied audio)
 jericho synth --quiet --task mirror --split test_iid --n 20 --seed 3 --snr-db 10 --config "$mirror_conf" --out mirror_10db > /dev/null
 jericho decode --quiet --ckpt "$ckpts/mirror_cpu_seed0.pt" mirror_10db/manifest.jsonl --out mirror_10db_dec > /dev/null
 jericho score --quiet --ref mirror_10db/manifest.jsonl --hyp mirror_10db_dec/manifest.jsonl --out mirror_10db_score > /dev/null

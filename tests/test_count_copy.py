@@ -56,7 +56,7 @@ def _spread_tones(symbols, tone_ms, gap_ms):
 def test_answer_symbol_k_copies_the_inputs_kth_symbol_at_any_timing_and_stops_after_the_last():
     """With the onset detector replaced by exact counts and the gate open, answer frames inside
     canonical symbol k's tone peak at input symbol k's frequency (K and L included, tones of 45 and
-    140 ms), and answer frames past the last symbol are silence (the sink)."""
+    140 ms), and answer frames past the last symbol are silence."""
     torch.manual_seed(0)
     m = MiniJMamba(ModelConfig.from_dict(COUNT)).eval()
     symbols = "KCLA"
@@ -77,7 +77,7 @@ def test_answer_symbol_k_copies_the_inputs_kth_symbol_at_any_timing_and_stops_af
         peak_hz = float(frames[mid].argmax()) * bin_hz
         assert abs(peak_hz / CB.symbols[s][0] - 1) < 0.05, (k, s, peak_hz)
     past = int((lead + len(symbols) * (tone + gap) + tone / 2) / 10)
-    assert float(frames[past].max()) == pytest.approx(float(np.log(m.spec.log_floor)), abs=1e-3)
+    assert float(frames[past].max()) < float(np.log(m.spec.log_floor)) + 0.2  # silence (the floor: -9.2)
 
 
 def test_count_loss_trains_the_onset_detector(tmp_path, cli):
@@ -96,3 +96,20 @@ def test_make_targets_has_no_count_targets_without_a_count_head():
     m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2}))
     ex = TrainExample(render("AB", CB), render("AB", CB), ["A", "B"], (800, 3200))
     assert make_targets(m, [ex], torch.device("cpu"))[-1] is None
+
+
+def test_onset_features_are_blind_to_which_tone_and_to_the_level():
+    """What the onset detector hears does not depend on which frequency sounds (K/L start like A) or
+    on the utterance's gain (noise at 40 dB below the tones keeps the STFT floor out of it): the
+    same timing gives the same features, up to window leakage."""
+    from jericho_cli.model.copy_heads import CountCopyHead
+    m = MiniJMamba(ModelConfig.from_dict(COUNT))
+    noise = 0.005 * torch.randn(20000, generator=torch.Generator().manual_seed(0))
+    feats = {}
+    for name, symbols, gain in (("A", "AAB", 1.0), ("K", "KKL", 1.0), ("quiet", "AAB", 0.01)):
+        wave, _ = _spread_tones(symbols, [60, 100, 80], [40, 30, 50])
+        frames = m.spec.log_mag(gain * (wave + noise[: len(wave)])[None])
+        feats[name] = CountCopyHead.frame_features(frames, torch.tensor([frames.shape[1]]))[0]
+    scale = feats["A"].abs().amax(0)  # each feature's range
+    assert bool(((feats["A"] - feats["K"]).abs().amax(0) < 0.2 * scale).all())
+    assert bool(((feats["A"] - feats["quiet"]).abs().amax(0) < 0.2 * scale).all())

@@ -59,12 +59,16 @@ class CountCopyHead(nn.Module):
     the canonical answer says symbol a at a fixed clock (lead, then tone + gap per symbol), so answer
     frame f belongs to symbol a_f = floor((t_f - lead + gap/2) / (tone + gap)) at phase phi_f in [0, 1).
     Frame f attends to input frames with score -beta (count - a_f - 1)^2 plus a learned preference for
-    tone frames over gaps; a sink (silence) wins where no input symbol matches, i.e. past the input's
-    last symbol, so the copy stops where the input does, at any length. The attended log spectrum is
+    tone frames over gaps. Past the input's last symbol (a_f + 1 > the count at its end) the answer
+    is silence, so the copy stops where the input does, at any length. The attended log spectrum is
     sharpened and levelled (level + gamma (copied - its peak), floored at silence): the answer's
-    level does not follow the input's gain, and noise well below the tone falls to the floor. A gate
-    that sees the answer state and the phase of the symbol clock mixes copy and output head (gaps
-    between answer tones are the head's silence)."""
+    level does not follow the input's gain, and noise well below the tone falls to the floor.
+
+    The gate that mixes copy and output head, and the level and sharpness, see the phase of the
+    symbol clock (gaps between answer tones are silence) and a summary of the whole input (the mean
+    of its states: which task, how it sounds), never the answer's own state: that state has a
+    position, and a gate that reads it learns where trained answers end, and where the output head
+    knows the symbol better. Whether to copy is the same at every answer symbol."""
 
     HARMONICS = 4  # of the symbol clock's phase, which the gate and level see (a tone's on/off shape)
     N_FEATURES = 4  # per input frame, for the onset detector (frame_features)
@@ -81,7 +85,6 @@ class CountCopyHead(nn.Module):
         nn.init.zeros_(self.onset_tone[2].weight)
         nn.init.constant_(self.onset_tone[2].bias, -4.0)  # few onsets at first: counts start near 0
         self.beta = nn.Parameter(torch.tensor(math.log(math.expm1(4.0))))  # softplus -> 4
-        self.sink = nn.Parameter(torch.tensor(-2.0))
         self.mix = nn.Linear(d_model + 2 * self.HARMONICS, 3)  # gate, level, gamma
         nn.init.zeros_(self.mix.weight)
         # gate 0 (an even mix), level: a canonical tone's peak (amplitude 0.5: 0.5 * sum(hann(win)) / 2)
@@ -91,13 +94,15 @@ class CountCopyHead(nn.Module):
     def frame_features(frames, n_valid):
         """(b, F, bins) log-magnitude frames -> (b, F, 4): the loudest bin relative to the utterance's
         loudest and quietest frame (any gain, any noise floor), its change from the frame before, and
-        the rise of the 8 bins that rose most (spectral flux, where a new tone starts in any band)."""
+        how much this frame's 8 loudest bins rose since the frame before (where a new tone starts, in
+        any band: a flux over the loud bins only, since noise bins rise and fall at random)."""
         valid = torch.arange(frames.shape[1], device=frames.device)[None] < n_valid[:, None]
         peak = frames.amax(-1)
         top = peak.masked_fill(~valid, float("-inf")).amax(1, keepdim=True)
         low = peak.masked_fill(~valid, float("inf")).amin(1, keepdim=True)
         prev = torch.cat([frames[:, :1], frames[:, :-1]], 1)
-        flux = torch.relu(frames - prev).topk(8, -1).values.mean(-1)
+        loud = frames.topk(8, -1).indices  # this frame's 8 loudest bins: how much louder than just before
+        flux = (frames.gather(-1, loud) - prev.gather(-1, loud)).mean(-1)
         d_peak = peak - torch.cat([peak[:, :1], peak[:, :-1]], 1)
         return torch.stack([peak - top, peak - low, d_peak, flux], -1) * valid[..., None]
 
@@ -120,27 +125,30 @@ class CountCopyHead(nn.Module):
         phi = 2 * math.pi * (u - a)[:, None] * torch.arange(1, self.HARMONICS + 1, device=device)
         return a, torch.cat([phi.sin(), phi.cos()], -1)
 
-    def forward(self, ans, frames, t_in, head_log_mag):
-        """ans (b, A, d) answer states; frames (b, T*k, bins) input log-magnitude frames; head_log_mag
+    END_SHARPNESS = 10.0  # per symbol of count: how sharply the answer falls silent past the input's end
+
+    def forward(self, h_in, frames, t_in, head_log_mag):
+        """h_in (b, T, d) input states; frames (b, T*k, bins) input log-magnitude frames; head_log_mag
         (b, A, k*bins). Returns (log_mag like head_log_mag, counts (b, T))."""
-        (b, A), k = ans.shape[:2], self.k
+        (b, A), k = head_log_mag.shape[:2], self.k
         bins = frames.shape[-1]
         count, tone = self.counts(frames, t_in)
         count_f, tone_f = count.repeat_interleave(k, 1), tone.repeat_interleave(k, 1)  # per input frame
-        a, phase = self.clock(A * k, ans.device)
+        a, phase = self.clock(A * k, frames.device)
         beta = F.softplus(self.beta)
         scores = -beta * (count_f[:, None, :] - a[None, :, None] - 1) ** 2 + tone_f[:, None, :]
-        valid = torch.arange(count_f.shape[1], device=ans.device)[None] < (t_in * k)[:, None]
-        scores = scores.masked_fill(~valid[:, None], float("-inf"))
-        sink = self.sink.expand(b, A * k, 1)
-        w = torch.softmax(torch.cat([scores, sink], -1), -1)
-        w_in, w_sink = w[..., :-1], w[..., -1:]
-        copied = (w_in / w_in.sum(-1, keepdim=True).clamp_min(1e-12)).to(frames.dtype) @ frames
-        ans_f = ans.repeat_interleave(k, 1)
-        gate, level, gamma = self.mix(torch.cat([ans_f, phase.expand(b, -1, -1).to(ans_f.dtype)], -1)).unbind(-1)
+        valid = torch.arange(count_f.shape[1], device=frames.device)[None] < (t_in * k)[:, None]
+        w = torch.softmax(scores.masked_fill(~valid[:, None], float("-inf")), -1)
+        copied = w.to(frames.dtype) @ frames
+        steps = (torch.arange(h_in.shape[1], device=h_in.device)[None] < t_in[:, None]).to(h_in.dtype)
+        summary = (h_in * steps[..., None]).sum(1) / steps.sum(1, keepdim=True).clamp_min(1)
+        mixed = torch.cat([summary[:, None].expand(-1, A * k, -1), phase.expand(b, -1, -1).to(h_in.dtype)], -1)
+        gate, level, gamma = self.mix(mixed).unbind(-1)
         peak = copied.amax(-1, keepdim=True)
         said = level[..., None] + F.softplus(gamma + 0.5413)[..., None] * (copied - peak)  # softplus(0.5413) = 1
-        said = (w_sink * self.log_floor + (1 - w_sink) * said).clamp_min(self.log_floor)  # the sink: silence
+        heard = count.gather(1, (t_in - 1).clamp_min(0)[:, None])  # symbols in the whole input
+        past_end = torch.sigmoid(self.END_SHARPNESS * (a[None] + 0.5 - heard))[..., None]
+        said = (past_end * self.log_floor + (1 - past_end) * said).clamp_min(self.log_floor)
         head = head_log_mag.reshape(b, A * k, bins)
         g = torch.sigmoid(gate)[..., None]
         return (g * said + (1 - g) * head).reshape(b, A, k * bins), count

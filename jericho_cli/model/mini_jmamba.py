@@ -235,7 +235,7 @@ class MiniJMamba(nn.Module):
                 log_mag = self.copy(ans, x[:, : frames.shape[1]], frames, t_in, log_mag, stretch)
             else:  # out["count"]: symbols heard up to each input step, which train.loss.count trains
                 frames = frames.reshape(len(frames), -1, self.spec.n_bins)
-                log_mag, out["count"] = self.copy(ans, frames, t_in, log_mag)
+                log_mag, out["count"] = self.copy(x[:, : int(t_in.max())], frames, t_in, log_mag)
         out["log_mag"] = log_mag
         return out
 

@@ -15,7 +15,8 @@ stop_stage=5     # last stage to run
 conf=conf/train_cpu.yaml  # training config(s) (data:, model:, train:); several, space-separated, apply in order
 exp=             # run name (default exp/<task>_cpu): seed N trains in ${exp}_seed<N>
 seeds=0          # training seeds, e.g. "0 1 2": report --book gives mean ± sd over them
-sets=            # test sets, "task/split ..."; task/split@conf.yaml synthesizes one with its own data config
+sets=            # test sets, "task/split ..."; task/split@conf.yaml synthesizes one with its own data config;
+                 # task/robust_snrN, task/robust_reverb, task/robust_independent: test_iid inputs as in stage 8
 data=data        # where test sets are synthesized
 n_test=200       # utterances per test set
 seed=7           # seed of the test sets
@@ -67,10 +68,19 @@ train_seeds() {  # train_seeds EXP CONFIG [--set ...]: seed N into EXP_seed<N>, 
     --out "${e}_seedJOB" --resume --quiet --set "train.device=$device" $train_task_opt --set train.seed=JOB "$@"
 }
 
-test_dirs() {  # the synthesized test sets (not the controls): data/<task>/<split>
+robust_args() {  # robust_snr10 -> synth options of stage 8's test_iid variant; other names: fail
+  case $1 in
+    robust_snr*) echo "--snr-db ${1#robust_snr}" ;;
+    robust_reverb) echo "--reverb $reverb" ;;
+    robust_independent) echo "--domain tone_independent" ;;
+    *) return 1 ;;
+  esac
+}
+
+test_dirs() {  # the synthesized test sets, robust variants included (not the controls): data/<task>/<split>
   for d in "$data"/*/*/; do d=${d%/}
     [ -f "$d/manifest.jsonl" ] || continue
-    case $(basename "$d") in control_*|robust_*) continue ;; esac
+    case $(basename "$d") in control_*) continue ;; esac
     echo "$d"
   done
 }
@@ -81,7 +91,8 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   log "Stage 0: synthesize test sets: $sets"
   for ts in $sets; do c=$conf
     case $ts in *@*) c=${ts#*@}; ts=${ts%@*} ;; esac
-    synth_set "${ts%%/*}" "${ts#*/}" "$data/$ts" "$c"
+    if a=$(robust_args "${ts#*/}"); then synth_set "${ts%%/*}" test_iid "$data/$ts" "$c" $a
+    else synth_set "${ts%%/*}" "${ts#*/}" "$data/$ts" "$c"; fi
   done
 fi
 
@@ -160,13 +171,9 @@ fi
 if [ "$stage" -le 8 ] && [ "$stop_stage" -ge 8 ]; then
   log "Stage 8: robustness (seeds $seeds): SNR $snrs dB, reverberation $reverb s, the independent renderer"
   for t in $(tasks_of); do
-    conditions=""
-    for snr in $snrs; do
-      synth_set "$t" test_iid "$data/$t/robust_snr$snr" "$conf" --snr-db "$snr"; conditions+=" snr$snr"
-    done
-    synth_set "$t" test_iid "$data/$t/robust_reverb" "$conf" --reverb "$reverb"
-    synth_set "$t" test_iid "$data/$t/robust_independent" "$conf" --domain tone_independent
-    for s in $seeds; do for c in $conditions reverb independent; do
+    conditions="$(printf 'snr%s ' $snrs)reverb independent"
+    for c in $conditions; do synth_set "$t" test_iid "$data/$t/robust_$c" "$conf" $(robust_args "robust_$c"); done
+    for s in $seeds; do for c in $conditions; do
       decode_set "${exp}_seed$s" "$data/$t/robust_$c" "${t}_robust_$c"
       score_set "${exp}_seed$s" "$data/$t/robust_$c" "${t}_robust_$c"
     done; done
