@@ -113,3 +113,21 @@ def test_onset_features_are_blind_to_which_tone_and_to_the_level():
     scale = feats["A"].abs().amax(0)  # each feature's range
     assert bool(((feats["A"] - feats["K"]).abs().amax(0) < 0.2 * scale).all())
     assert bool(((feats["A"] - feats["quiet"]).abs().amax(0) < 0.2 * scale).all())
+
+
+def test_mirror_default_keeps_every_training_tone_out_of_k_and_l_bands():
+    """The strict unseen-symbol protocol holds for the default (robust) Mirror config: no training
+    tone, at the widest jitter and offset its renderer draws, falls in K's or L's decision band. Its
+    noise is broadband (white, pink, brown: no tone, so no symbol), and its hum sits below 400 Hz."""
+    from jericho_cli.config import load_config
+    from jericho_cli.training.batches import training_variation
+    cfg = load_config(["recipes/mirror/conf/train_cpu.yaml"], [])
+    assert cfg["model"]["copy_head"] and cfg["model"]["copy_align"] == "count" and cfg["train"]["augment"]["enabled"]
+    freqs, lo, hi = CB.band_edges()
+    band = [(lo[i], hi[i]) for i, f in enumerate(freqs) if any(f in CB.symbols[s] for s in "KL")]
+    v = training_variation(cfg["train"])
+    spread = (1 + v.freq_jitter) * (1 + v.freq_offset)
+    assert "K" not in cfg["data"]["mirror"]["train_symbols"] and "L" not in cfg["data"]["mirror"]["train_symbols"]
+    for s in cfg["data"]["mirror"]["train_symbols"]:
+        for f in CB.symbols[s]:
+            assert all(f * spread < a or f / spread > b for a, b in band), (s, f)
