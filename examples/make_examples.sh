@@ -8,6 +8,7 @@
 #   examples/make_examples.sh            # from the repository root, jericho on PATH
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. recipes/utils/robust_sets.sh
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 out=examples/audio
@@ -17,12 +18,8 @@ rm -rf "$out.new" && mkdir -p "$out.new"
 while read -r task ckpt conf splits; do
   for split in ${splits//,/ }; do
     d=$tmp/$task/$split/${ckpt%.pt}
-    case $split in  # robust_*: test_iid inputs as the recipes' stage 8 makes them
-      robust_snr*) opts=(--split test_iid --snr-db "${split#robust_snr}") ;;
-      robust_reverb) opts=(--split test_iid --reverb 0.3) ;;
-      robust_independent) opts=(--split test_iid --domain tone_independent) ;;
-      *) opts=(--split "$split") ;;
-    esac
+    if robust=$(robust_args "$split"); then opts=(--split test_iid $robust)  # as the recipes' stage 8
+    else opts=(--split "$split"); fi
     jericho synth --task "$task" "${opts[@]}" --n 12 --seed 11 --config "$conf" --quiet --out "$d/in" > /dev/null
     jericho decode --ckpt "examples/checkpoints/$ckpt" "$d/in" --device cpu --quiet --out "$d/dec" > /dev/null
     jericho score --ref "$d/in/manifest.jsonl" --hyp "$d/dec/manifest.jsonl" --quiet --out "$d/score" > /dev/null

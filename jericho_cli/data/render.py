@@ -41,7 +41,7 @@ def _tone(freqs, n: int, sr: int, amp: float, phase, ramp: int, shape: str = "ha
 def render_tone(symbols, cb: Codebook, rng: np.random.Generator | None = None,
                 variation: Variation | None = CANONICAL, spans: list | None = None) -> np.ndarray:
     """Render `symbols` as a float32 waveform at cb.sample_rate; `spans`, when given, receives each
-    symbol's (first, end) sample (what a count-aligned copy head learns to count, model/copy.py)."""
+    symbol's (first, end) sample (what a count-aligned copy head learns to count, model/copy_heads.py)."""
     sr, ramp = cb.sample_rate, cb.samples(cb.ramp_ms)
     jit = variation is not None and rng is not None
     v = variation or NO_JITTER

@@ -103,7 +103,7 @@ class CountCopyHead(nn.Module):
         prev = torch.cat([frames[:, :1], frames[:, :-1]], 1)
         loud = frames.topk(8, -1).indices  # this frame's 8 loudest bins: how much louder than just before
         flux = (frames.gather(-1, loud) - prev.gather(-1, loud)).mean(-1)
-        d_peak = peak - torch.cat([peak[:, :1], peak[:, :-1]], 1)
+        d_peak = peak - prev.amax(-1)
         return torch.stack([peak - top, peak - low, d_peak, flux], -1) * valid[..., None]
 
     def counts(self, frames, t_in):

@@ -68,14 +68,7 @@ train_seeds() {  # train_seeds EXP CONFIG [--set ...]: seed N into EXP_seed<N>, 
     --out "${e}_seedJOB" --resume --quiet --set "train.device=$device" $train_task_opt --set train.seed=JOB "$@"
 }
 
-robust_args() {  # robust_snr10 -> synth options of stage 8's test_iid variant; other names: fail
-  case $1 in
-    robust_snr*) echo "--snr-db ${1#robust_snr}" ;;
-    robust_reverb) echo "--reverb $reverb" ;;
-    robust_independent) echo "--domain tone_independent" ;;
-    *) return 1 ;;
-  esac
-}
+. "$(dirname "$0")/robust_sets.sh"  # robust_args: task/robust_snrN, robust_reverb, robust_independent
 
 test_dirs() {  # the synthesized test sets, robust variants included (not the controls): data/<task>/<split>
   for d in "$data"/*/*/; do d=${d%/}
