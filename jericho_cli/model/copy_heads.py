@@ -73,6 +73,11 @@ class CountCopyHead(nn.Module):
     HARMONICS = 4  # of the symbol clock's phase, which the gate and level see (a tone's on/off shape)
     N_FEATURES = 4  # per input frame, for the onset detector (frame_features)
     CONTEXT = 4     # model steps the onset detector sees: two back, the step itself and one ahead
+    # The gate starts on the copy. Where copy and output head both say a trained answer the loss does
+    # not choose between them, so the gate stays where it starts; from an even mix (log domain), the
+    # output head's silence past the trained lengths pulled the copied tones down (2x answers lost
+    # their symbols past the fifth). A task the copy cannot answer still moves the gate to the head.
+    GATE_INIT = 3.0
 
     def __init__(self, d_model: int, clock_ms, hop_ms: float, log_floor: float, win: int, k: int):
         super().__init__()
@@ -87,8 +92,8 @@ class CountCopyHead(nn.Module):
         self.beta = nn.Parameter(torch.tensor(math.log(math.expm1(4.0))))  # softplus -> 4
         self.mix = nn.Linear(d_model + 2 * self.HARMONICS, 3)  # gate, level, gamma
         nn.init.zeros_(self.mix.weight)
-        # gate 0 (an even mix), level: a canonical tone's peak (amplitude 0.5: 0.5 * sum(hann(win)) / 2)
-        self.mix.bias.data.copy_(torch.tensor([0.0, math.log(win / 8), 0.0]))
+        # level: a canonical tone's peak (amplitude 0.5: 0.5 * sum(hann(win)) / 2)
+        self.mix.bias.data.copy_(torch.tensor([self.GATE_INIT, math.log(win / 8), 0.0]))
 
     @staticmethod
     def frame_features(frames, n_valid):
@@ -114,7 +119,11 @@ class CountCopyHead(nn.Module):
         feats = F.pad(feats, (self.CONTEXT - 2, 1))  # steps t-2 .. t+1
         onset, tone = self.onset_tone(feats).float().unbind(1)
         valid = torch.arange(T, device=frames.device)[None] < t_in[:, None]
-        return torch.cumsum(torch.sigmoid(onset) * valid, 1), tone
+        p = torch.sigmoid(onset) * valid
+        # refractory step: a symbol lasts more than two steps, so an onset right after one is the same
+        # onset heard on both sides of a step boundary (it was counted 1.5 times), not a new symbol
+        p = p * (1 - F.pad(p[:, :-1], (1, 0)))
+        return torch.cumsum(p, 1), tone
 
     def clock(self, n_frames: int, device):
         """Answer frame -> (symbol index a_f, phase features)."""
