@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN     = $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install demo test test-all bench results clean sox browser
+.PHONY: install demo test test-all bench results clean audio-tools browser
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -18,21 +18,26 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# sox makes the "audio made by another program" test real; best effort (needs root + apt)
-sox:
-	@command -v sox >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && apt-get install -y -qq sox) >/dev/null 2>&1; } || true
+# Programs outside the project whose audio, or whose reading of ours, the tests check: sox (audio made
+# by another program), minimodem (keyed carrier), multimon-ng (DTMF). Best effort (needs root + apt);
+# the tests that need one skip, and say so, without it.
+AUDIO_TOOLS = sox minimodem multimon-ng
+audio-tools:
+	@for t in $(AUDIO_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	  [ -z "$$missing" ] || { command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get install -y -qq $$missing || (apt-get update -qq && apt-get install -y -qq $$missing)) \
+	  >/dev/null 2>&1; } || true
 
-# Chromium and its driver make the results page's browser test real; best effort, as sox
+# Chromium and its driver make the results page's browser test real; best effort, as audio-tools
 browser:
 	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || \
 	  { command -v apt-get >/dev/null 2>&1 && (apt-get install -y -qq chromium chromium-driver || \
 	    (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)) >/dev/null 2>&1; } || true
 
-test: install sox browser
+test: install audio-tools browser
 	$(BIN)/python -m pytest -q -rs
 
-test-all: install sox browser
+test-all: install audio-tools browser
 	$(BIN)/python -m pytest -q -rs -m ''
 
 demo: install

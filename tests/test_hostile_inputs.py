@@ -399,6 +399,11 @@ for i, text in enumerate(["symbols: {A: 440, B: 600}", "symbols: {AB: 440}"]):
         "score", "--ref", w.data, "--codebook", _cfg(d, t, "cb.yaml"), "--out", d / "out"],
         "unknown symbol" if i == 0 else CODEBOOKS[text])
 
+_add("synth-carrier-codebook-not-ascii", lambda w, d: [  # the keyed carrier sends ASCII characters
+    "synth", "--task", "mirror", "--split", "val", "--n", 2, "--quiet", "--domain", "carrier", "--codebook",
+    _cfg(d, (Path(__file__).parents[1] / "jericho_cli/data/codebook.yaml").read_text() + '  "\\u00e9": {freq: 300.0}\n', "cb.yaml"),
+    "--out", d / "out"], "sends symbols as ASCII characters; 'é' is not one")
+
 SYNTH = ["synth", "--task", "mirror", "--split", "val", "--quiet"]
 SYNTH_OPTIONS = {  # extra options -> (error words, exit code)
     ("--n", "0"): ("--n must be positive", 1),

@@ -1,4 +1,5 @@
-"""The pulse domain (issue #34): symbols as click trains whose spacing codes them, and its own ear."""
+"""The pulse domain (issue #34): symbols as click trains whose spacing codes them, and its own ear;
+what every new domain must do through the CLI (synth, score --domain) is checked here for each."""
 
 from __future__ import annotations
 
@@ -55,8 +56,9 @@ def test_one_dropped_or_spurious_click_does_not_move_a_symbol():
     assert _symbol_accuracy(Variation(snr_db=20), n=200, seed=2, p_drop=0.03, p_spurious=0.01) >= 0.99
 
 
-def test_synth_renders_pulse_inputs_with_tone_answers_and_score_hears_both(tmp_path, cli):
-    args = ["synth", "--task", "mirror", "--split", "test_iid", "--n", 6, "--domain", "pulse", "--quiet"]
+@pytest.mark.parametrize("domain", ["pulse", "carrier"])
+def test_synth_renders_domain_inputs_with_tone_answers_and_score_hears_both(tmp_path, cli, domain):
+    args = ["synth", "--task", "mirror", "--split", "test_iid", "--n", 6, "--domain", domain, "--quiet"]
     assert cli(*args, "--out", tmp_path / "d").exit_code == 0
     assert cli(*args, "--out", tmp_path / "again").exit_code == 0
     recs = [json.loads(x) for x in (tmp_path / "d" / "manifest.jsonl").read_text().splitlines()]
@@ -67,7 +69,7 @@ def test_synth_renders_pulse_inputs_with_tone_answers_and_score_hears_both(tmp_p
     wavs.mkdir()
     for r in recs:
         (wavs / f"{r['id']}.wav").write_bytes((tmp_path / "d" / r["audio"]).read_bytes())
-    assert cli("score", "--wav-dir", wavs, "--domain", "pulse", "--out", tmp_path / "t", "--quiet").exit_code == 0
+    assert cli("score", "--wav-dir", wavs, "--domain", domain, "--out", tmp_path / "t", "--quiet").exit_code == 0
     heard = {json.loads(x)["id"]: json.loads(x)["symbols"] for x in (tmp_path / "t" / "transcripts.jsonl").read_text().splitlines()}
     assert heard == {r["id"]: r["input"] for r in recs}
     assert cli("score", "--ref", tmp_path / "d", "--out", tmp_path / "s", "--quiet").exit_code == 0  # the answers: tones

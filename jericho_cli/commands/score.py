@@ -13,7 +13,8 @@ from .base import example, step
     "      --out exp/mirror/score_test_iid\n"
     "  jericho score --ref data/test_iid/manifest.jsonl --out exp/selfcheck   # score the reference answers\n"
     "  jericho score --wav-dir some/folder --out -                              # transcribe any wavs\n"
-    "  jericho score --wav-dir data/mirror_pulse/test_iid/wav --domain pulse --out -  # click trains"))
+    "  jericho score --wav-dir data/mirror_pulse/test_iid/wav --domain pulse --out -  # click trains\n"
+    "  jericho score --wav-dir modem_recordings --domain carrier --out -  # minimodem --tx 50 -M 1200 -S 2200"))
 def score(
     ref: Optional[str] = typer.Option(None, help="reference manifest (with target symbols)"),
     hyp: Optional[str] = typer.Option(None, help="hypothesis manifest (same ids, audio = answer wav)"),

@@ -38,7 +38,8 @@ def synth(
     codebook: Optional[str] = typer.Option(None, help="codebook YAML (default: built-in tones)"),
     domain: str = typer.Option("tone", help=f"renderer: {' | '.join(DOMAINS)} (tone_independent: a second "
                                "synthesizer, never used in training; pulse: click trains whose spacing codes "
-                               "each symbol; answers stay tones)"),
+                               "each symbol; carrier: each symbol an ASCII character by FSK, as minimodem "
+                               "sends it; answers stay tones)"),
     jobs: int = typer.Option(1, help="parallel worker processes"),
     shard: Optional[str] = typer.Option(None, help="i/N: make only every N-th utterance starting at i "
                                         "(cluster jobs); the last shard to finish merges manifest.jsonl"),

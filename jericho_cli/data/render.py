@@ -7,7 +7,8 @@ and gap durations, envelope shapes, a frequency offset, coloured noise over an S
 DC offset and mains hum; each is off unless set. Targets are rendered canonically: nominal timing,
 fixed amplitude, zero phase, so the answer audio is a deterministic function of the answer symbols.
 `tone_independent` (data/independent.py) is a second tone synthesizer with its own code, for tests;
-`pulse` (data/pulse.py) codes each symbol as the spacing of a click train.
+`pulse` (data/pulse.py) codes each symbol as the spacing of a click train, `carrier` (data/carrier.py)
+as a character keyed by FSK on one carrier.
 """
 
 from __future__ import annotations
@@ -93,9 +94,15 @@ def _pulse(symbols, cb, rng=None, variation=None, spans=None):
     return render_pulse(symbols, cb, rng, variation, spans=spans)
 
 
-RENDERERS = {"tone": render_tone, "tone_independent": _independent, "pulse": _pulse}
+def _carrier(symbols, cb, rng=None, variation=None, spans=None):
+    from .carrier import render_carrier
+
+    return render_carrier(symbols, cb, rng, variation, spans=spans)
+
+
+RENDERERS = {"tone": render_tone, "tone_independent": _independent, "pulse": _pulse, "carrier": _carrier}
 # the answers: canonical tones in every domain, so the model answers in tones and the tone ear scores them
-ANSWER_DOMAIN = {"tone_independent": "tone", "pulse": "tone"}
+ANSWER_DOMAIN = {"tone_independent": "tone", "pulse": "tone", "carrier": "tone"}
 
 
 def render(symbols, cb: Codebook, domain: str = "tone", rng=None, variation=CANONICAL,

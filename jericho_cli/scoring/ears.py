@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from ..data.codebook import Codebook
 from ..errors import JerichoError
+from .carrier_ear import CarrierEar
 from .ear import Scorer
 from .pulse_ear import PulseEar
 
-EARS = {"tone": Scorer, "tone_independent": Scorer, "pulse": PulseEar}
+EARS = {"tone": Scorer, "tone_independent": Scorer, "pulse": PulseEar, "carrier": CarrierEar}
 
 
 def ear_for(domain: str, cb: Codebook):
