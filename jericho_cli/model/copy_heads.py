@@ -60,7 +60,8 @@ class CountCopyHead(nn.Module):
     frame f belongs to symbol a_f = floor((t_f - lead + gap/2) / (tone + gap)) at phase phi_f in [0, 1).
     Frame f attends to input frames with score -beta (count - a_f - 1)^2 plus a learned preference for
     tone frames over gaps. Past the input's last symbol (a_f + 1 > the count at its end) the answer
-    is silence, so the copy stops where the input does, at any length. The attended log spectrum is
+    is silence, from the copy and the output head alike, so it stops where the input does, at any
+    length (every task's answer is at most as long as its input). The attended log spectrum is
     sharpened and levelled (level + gamma (copied - its peak), floored at silence): the answer's
     level does not follow the input's gain, and noise well below the tone falls to the floor.
 
@@ -155,9 +156,13 @@ class CountCopyHead(nn.Module):
         gate, level, gamma = self.mix(mixed).unbind(-1)
         peak = copied.amax(-1, keepdim=True)
         said = level[..., None] + F.softplus(gamma + 0.5413)[..., None] * (copied - peak)  # softplus(0.5413) = 1
-        heard = count.gather(1, (t_in - 1).clamp_min(0)[:, None])  # symbols in the whole input
-        past_end = torch.sigmoid(self.END_SHARPNESS * (a[None] + 0.5 - heard))[..., None]
-        said = (past_end * self.log_floor + (1 - past_end) * said).clamp_min(self.log_floor)
+        said = said.clamp_min(self.log_floor)
         head = head_log_mag.reshape(b, A * k, bins)
         g = torch.sigmoid(gate)[..., None]
-        return (g * said + (1 - g) * head).reshape(b, A, k * bins), count
+        # past the input's last symbol the answer is silence, whichever path says it: no answer here
+        # outlasts its input (a copy, a verdict, a remainder), and the output head, which noisy
+        # inputs lean the gate toward, does not know where a long or noisy input ends
+        heard = count.gather(1, (t_in - 1).clamp_min(0)[:, None])  # symbols in the whole input
+        past_end = torch.sigmoid(self.END_SHARPNESS * (a[None] + 0.5 - heard))[..., None]
+        out = past_end * self.log_floor + (1 - past_end) * (g * said + (1 - g) * head)
+        return out.reshape(b, A, k * bins), count
