@@ -19,9 +19,9 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Programs outside the project whose audio, or whose reading of ours, the tests check: sox (audio made
-# by another program), minimodem (keyed carrier), multimon-ng (DTMF). Best effort (needs root + apt);
-# the tests that need one skip, and say so, without it.
-AUDIO_TOOLS = sox minimodem multimon-ng
+# by another program), minimodem (keyed carrier), multimon-ng (DTMF), espeak-ng (spoken symbols).
+# Best effort (needs root + apt); the tests that need one skip, and say so, without it.
+AUDIO_TOOLS = sox minimodem multimon-ng espeak-ng
 audio-tools:
 	@for t in $(AUDIO_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	  [ -z "$$missing" ] || { command -v apt-get >/dev/null 2>&1 && \

@@ -4,6 +4,7 @@ what every new domain must do through the CLI (synth, score --domain) is checked
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -56,7 +57,8 @@ def test_one_dropped_or_spurious_click_does_not_move_a_symbol():
     assert _symbol_accuracy(Variation(snr_db=20), n=200, seed=2, p_drop=0.03, p_spurious=0.01) >= 0.99
 
 
-@pytest.mark.parametrize("domain", ["pulse", "carrier"])
+@pytest.mark.parametrize("domain", ["pulse", "carrier", pytest.param("speech_heldout", marks=pytest.mark.skipif(
+    not shutil.which("espeak-ng"), reason="espeak-ng not installed (make test installs it)"))])
 def test_synth_renders_domain_inputs_with_tone_answers_and_score_hears_both(tmp_path, cli, domain):
     args = ["synth", "--task", "mirror", "--split", "test_iid", "--n", 6, "--domain", domain, "--quiet"]
     assert cli(*args, "--out", tmp_path / "d").exit_code == 0

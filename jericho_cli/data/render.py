@@ -8,7 +8,8 @@ DC offset and mains hum; each is off unless set. Targets are rendered canonicall
 fixed amplitude, zero phase, so the answer audio is a deterministic function of the answer symbols.
 `tone_independent` (data/independent.py) is a second tone synthesizer with its own code, for tests;
 `pulse` (data/pulse.py) codes each symbol as the spacing of a click train, `carrier` (data/carrier.py)
-as a character keyed by FSK on one carrier.
+as a character keyed by FSK on one carrier, `speech` (data/speech.py) as a word spoken by espeak-ng
+voices (`speech_heldout`: voices no training set hears).
 """
 
 from __future__ import annotations
@@ -100,9 +101,22 @@ def _carrier(symbols, cb, rng=None, variation=None, spans=None):
     return render_carrier(symbols, cb, rng, variation, spans=spans)
 
 
-RENDERERS = {"tone": render_tone, "tone_independent": _independent, "pulse": _pulse, "carrier": _carrier}
+def _speech(symbols, cb, rng=None, variation=None, spans=None):
+    from .speech import TRAIN_SPEAKERS, render_speech
+
+    return render_speech(symbols, cb, rng, variation, speakers=TRAIN_SPEAKERS, spans=spans)
+
+
+def _speech_heldout(symbols, cb, rng=None, variation=None, spans=None):
+    from .speech import HELDOUT_SPEAKERS, render_speech
+
+    return render_speech(symbols, cb, rng, variation, speakers=HELDOUT_SPEAKERS, spans=spans)
+
+
+RENDERERS = {"tone": render_tone, "tone_independent": _independent, "pulse": _pulse, "carrier": _carrier,
+             "speech": _speech, "speech_heldout": _speech_heldout}
 # the answers: canonical tones in every domain, so the model answers in tones and the tone ear scores them
-ANSWER_DOMAIN = {"tone_independent": "tone", "pulse": "tone", "carrier": "tone"}
+ANSWER_DOMAIN = {d: "tone" for d in RENDERERS if d != "tone"}
 
 
 def render(symbols, cb: Codebook, domain: str = "tone", rng=None, variation=CANONICAL,

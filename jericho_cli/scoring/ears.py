@@ -10,8 +10,10 @@ from ..errors import JerichoError
 from .carrier_ear import CarrierEar
 from .ear import Scorer
 from .pulse_ear import PulseEar
+from .speech_ear import SpeechEar
 
-EARS = {"tone": Scorer, "tone_independent": Scorer, "pulse": PulseEar, "carrier": CarrierEar}
+EARS = {"tone": Scorer, "tone_independent": Scorer, "pulse": PulseEar, "carrier": CarrierEar,
+        "speech": SpeechEar, "speech_heldout": SpeechEar}
 
 
 def ear_for(domain: str, cb: Codebook):

@@ -8,7 +8,7 @@ floor + FLOOR_DB) are speech; speech runs closer than MERGE_MS join (the closure
 a word, as in "foxtrot", is shorter than the pauses between words), and runs shorter than MIN_MS are
 dropped. Each word's MFCCs (13, without c0, cepstral mean removed), resampled to N_STEPS frames,
 are compared with those of the clean clips of TEMPLATE_SPEAKERS (training speakers only) of every
-symbol; the nearest template's symbol is the word heard.
+symbol; the symbol whose NEAREST templates are nearest on average is the word heard.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ RANGE_DB, FLOOR_DB = 35.0, 8.0
 MERGE_MS, MIN_MS = 90.0, 60.0
 N_MELS, N_CEPS = 26, 13
 N_STEPS = 24  # frames a word is resampled to
+NEAREST = 3   # a symbol's distance: the mean of its 3 nearest templates (one odd voice does not decide)
 TEMPLATE_SPEAKERS = TRAIN_SPEAKERS
 
 
@@ -70,10 +71,9 @@ class SpeechEar:
     def __init__(self, codebook: Codebook):
         self.cb = codebook
         sr, table = codebook.sample_rate, words(codebook)
-        self.labels, self.templates = [], []
+        self.symbols, self.templates = list(table), []  # TEMPLATE_SPEAKERS templates a symbol, in order
         for s, w in table.items():
             for spk in TEMPLATE_SPEAKERS:
-                self.labels.append(s)
                 self.templates.append(normalised(mfcc(frames_db(clip(spk, w, sr), sr)[0], sr)))
         self.templates = np.stack(self.templates)
 
@@ -106,5 +106,6 @@ class SpeechEar:
         out = []
         for a, b in self.segments(audio):
             dist = ((self.templates - normalised(mfcc(spec[a:b], sr))) ** 2).sum(1)
-            out.append(self.labels[int(np.argmin(dist))])
+            nearest = np.sort(dist.reshape(len(self.symbols), -1), 1)[:, :NEAREST].mean(1)
+            out.append(self.symbols[int(np.argmin(nearest))])
         return out
