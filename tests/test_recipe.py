@@ -133,3 +133,12 @@ def test_every_shipped_config_loads_and_builds_its_model(path):
     cfg = load_config([str(path)], [])
     model = MiniJMamba(model_config(cfg["model"], str(path)))
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_robust_set_names_map_to_the_synth_options_that_make_them():
+    names = ["robust_snr10", "robust_reverb", "robust_independent", "robust_carrier", "robust_speech_heldout",
+             "robust_speech_heldout_snr10", "robust_nonsense"]
+    script = f". {ROOT / 'recipes/utils/robust_sets.sh'}; for n in {' '.join(names)}; do echo \"$(robust_args $n)\"; done"
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60).stdout.splitlines()
+    assert out == ["--snr-db 10", "--reverb 0.3", "--domain tone_independent", "--domain carrier",
+                   "--domain speech_heldout", "--domain speech_heldout --snr-db 10", ""]

@@ -12,7 +12,7 @@ and pitch of its own. TRAIN_SPEAKERS and HELDOUT_SPEAKERS share no accent and no
 test sets of unseen voices). Each (speaker, word) is synthesized once per process and kept.
 An utterance: a speaker is drawn, its words are joined by GAP_MS of silence (canonical) and, with a
 variation, the speed is perturbed (SPEED, resampling, as Kaldi's speed perturbation: tempo and
-pitch together), gaps vary (the variation's gap_ms, or GAP_JITTER), each word's level varies
+pitch together), pauses vary (GAP_JITTER; the tones' tone_ms/gap_ms ranges do not apply), each word's level varies
 (amp_jitter_db), then the room, noise, hum, DC and gain of variation.effects.
 """
 
@@ -114,7 +114,7 @@ def render_speech(symbols, cb: Codebook, rng: np.random.Generator | None = None,
         active.append((t, t + len(y)))
         t += len(y)
         if n < len(symbols) - 1:
-            gap = _uniform(rng, v.gap_ms or GAP_JITTER) if jit else GAP_MS
+            gap = _uniform(rng, GAP_JITTER) if jit else GAP_MS  # not the tones' gap ranges: a pause between words
             parts.append(np.zeros(int(gap / 1000 * sr)))
             t += len(parts[-1])
     parts.append(np.zeros(lead))

@@ -3,8 +3,10 @@
 # tested in every domain, from scratch and fine-tuned from the other domain's model (train.init).
 #   0 test sets: mirror test_iid rendered in each domain      3 decode every model on every domain's set
 #   1 train from scratch in each domain (seeds in parallel)   4 score (the answers are tones: the tone ear)
-#   2 fine-tune each seed from the other domain's model       5 report -> exp/RESULTS.md
-# Runs: exp/<domain>_seed<N> (scratch), exp/<from>2<to>_seed<N> (fine-tuned). Test sets in another
+#     (full budget, and the fine-tuning budget)                5 report -> exp/RESULTS.md
+#   2 fine-tune each seed from each other domain's model
+# Runs: exp/<domain>_seed<N> (scratch), exp/<domain>_short_seed<N> (scratch, $ft_steps steps: the
+# budget a fine-tune gets), exp/<from>2<to>_seed<N> (fine-tuned). Test sets in another
 # domain than tone are scored as robustness conditions (score_mirror_robust_<domain>), so the book's
 # rows read "mirror/test_iid" (tone) and "mirror/test_iid @ <domain>".
 #   ./run.sh                      # all of it on 2 cores (~35 min)
@@ -15,7 +17,7 @@ cd "$(dirname "$0")"
 # ---- options: each can be given as --name value (underscores as dashes: --stop-stage 3) ----
 stage=0            # first stage to run
 stop_stage=5       # last stage to run
-domains="tone pulse"  # signal domains (config.DOMAINS)
+domains="tone pulse carrier"  # signal domains (config.DOMAINS)
 seeds="0 1 2"      # training seeds
 conf=conf/train_cpu.yaml  # training config
 ft_steps=1000      # fine-tuning steps (with warmup 50)
@@ -43,10 +45,11 @@ train_all() {  # train_all NAME DOMAIN [--set ...] over $seeds, $parallel at a t
   for p in "${pids[@]}"; do wait "$p"; done
 }
 
-runs() { for d in $domains; do echo "$d"; for f in $domains; do [ "$f" = "$d" ] || echo "${f}2$d"; done; done; }
+runs() { for d in $domains; do echo "$d ${d}_short"; for f in $domains; do [ "$f" = "$d" ] || echo "${f}2$d"; done; done; }
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   for d in $domains; do
+    [ -f "$data/$d/test_iid/manifest.jsonl" ] && continue  # made from the same seed: the same bytes
     log "Stage 0: mirror test_iid in domain $d"
     jericho synth --task mirror --split test_iid --n "$n_test" --seed "$seed" --config "$conf" --domain "$d" \
       --jobs 2 --quiet --out "$data/$d/test_iid" > /dev/null
@@ -54,6 +57,10 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   for d in $domains; do log "Stage 1: train $exp/${d}_seed<N> from scratch (seeds $seeds)"; train_all "$d" "$d"; done
+  for d in $domains; do
+    log "Stage 1: train $exp/${d}_short_seed<N> from scratch for the fine-tuning budget ($ft_steps steps)"
+    train_all "${d}_short" "$d" --set "train.steps=$ft_steps" --set train.warmup=50
+  done
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   for d in $domains; do for f in $domains; do [ "$f" = "$d" ] && continue
@@ -66,6 +73,10 @@ if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 3 ]; then
   for r in $(runs); do for s in $seeds; do e=$exp/${r}_seed$s
     for d in $domains; do
       name=mirror_test_iid; [ "$d" = tone ] || name=mirror_robust_$d
+      done_=$e/score_$name/summary.json  # scored since the model and the test set last changed: skip
+      if [ -f "$done_" ] && [ "$done_" -nt "$e/best.pt" ] && [ "$done_" -nt "$data/$d/test_iid/manifest.jsonl" ]; then
+        continue
+      fi
       if [ "$stage" -le 3 ]; then
         log "Stage 3: decode $data/$d/test_iid with $e"
         jericho decode --ckpt "$e/best.pt" "$data/$d/test_iid/manifest.jsonl" --quiet --overwrite \
