@@ -225,6 +225,10 @@ MODEL = {
                       "k through rotary positions: input and answer in step) or count (answer symbol k meets "
                       "the input's k-th symbol, counted by a learned onset detector: any input timing)",
                       choices=("position", "count")),
+    "copy_gate": Opt("learned", "what the copy head answers with: learned (a gate mixes the copied frames with the "
+                     "output head's, per answer frame) or copy (the copied frames alone: a gate trained on noisy "
+                     "inputs drifts to the output head, which fails where the copy holds; Mirror's default)",
+                     choices=("learned", "copy")),
     "answer_clock_ms": Opt([50.0, 100.0, 50.0], "lead, tone and gap ms of the canonical answer (copy_align "
                            "count); set from the codebook by train", kind=list, check=lambda v: None if len(v) == 3
                            and all(isinstance(x, (int, float)) and x >= 0 for x in v) and v[1] + v[2] > 0

@@ -678,3 +678,24 @@ def test_blocks_without_a_compiled_step_stream_with_their_pytorch_step(monkeypat
         for b in m.blocks:
             stepper(b)(torch.zeros(1, m.cfg.d_model), None, torch.tensor([0]))
     assert called == ["SSDBlock", "LSTMBlock"]  # LTI SSD: only the PyTorch step has B, C from parameters
+
+
+@pytest.mark.parametrize("align", ["position", "count"])
+def test_copy_gate_copy_answers_with_the_copy_alone(align):
+    """model.copy_gate: copy holds the gate at 1: the output head's frames never reach the answer
+    (whatever its weights), and no gradient reaches it through the answer; learned mixes them in."""
+    torch.manual_seed(0)
+    outs = {}
+    for gate in ("copy", "learned"):
+        m = MiniJMamba(ModelConfig.from_dict({"name": "cpu_small", "downsample": 2, "copy_head": True,
+                                              "copy_align": align, "copy_gate": gate}))
+        wave, n = torch.randn(1, 8000) * 0.1, torch.tensor([8000])
+        before = m(wave, n)["log_mag"].detach()
+        with torch.no_grad():
+            m.out_head.bias.add_(5.0)
+        after = m(wave, n)["log_mag"]
+        outs[gate] = (before - after.detach()).abs().max().item()
+        after.sum().backward()
+        grad = m.out_head.bias.grad
+        assert (grad is None or grad.abs().sum() == 0) == (gate == "copy")
+    assert outs["copy"] == 0 and outs["learned"] > 0.1

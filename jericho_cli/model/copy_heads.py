@@ -24,12 +24,13 @@ class PositionCopyHead(nn.Module):
     so step j meets input step j at distance 0) and takes the attended input STFT frames, shifted by a
     learned gain; a learned gate mixes them with the output head's frames."""
 
-    def __init__(self, d_model: int, d_key: int = 32):
+    def __init__(self, d_model: int, d_key: int = 32, copy_only: bool = False):
         super().__init__()
         self.q, self.k = nn.Linear(d_model, d_key, bias=False), nn.Linear(d_model, d_key, bias=False)
         self.gate_gain = nn.Linear(d_model, 2)
         nn.init.zeros_(self.gate_gain.weight)
         nn.init.zeros_(self.gate_gain.bias)  # start as an even mix, no gain
+        self.copy_only = copy_only  # model.copy_gate: copy (the gate held at 1)
 
     def forward(self, ans, h_in, frames, t_in, head_log_mag, stretch=None):
         a, t = ans.shape[1], h_in.shape[1]
@@ -44,6 +45,8 @@ class PositionCopyHead(nn.Module):
         w = torch.softmax(scores.masked_fill(~valid, float("-inf")), -1)
         gate, gain = self.gate_gain(ans).unbind(-1)
         copied = w.to(frames.dtype) @ frames + gain[..., None]
+        if self.copy_only:
+            return copied
         g = torch.sigmoid(gate)[..., None]
         return g * copied + (1 - g) * head_log_mag
 
@@ -80,7 +83,8 @@ class CountCopyHead(nn.Module):
     # their symbols past the fifth). A task the copy cannot answer still moves the gate to the head.
     GATE_INIT = 3.0
 
-    def __init__(self, d_model: int, clock_ms, hop_ms: float, log_floor: float, win: int, k: int):
+    def __init__(self, d_model: int, clock_ms, hop_ms: float, log_floor: float, win: int, k: int,
+                 copy_only: bool = False):
         super().__init__()
         self.k = k
         self.lead, self.tone, self.gap = (float(x) for x in clock_ms)
@@ -95,6 +99,7 @@ class CountCopyHead(nn.Module):
         nn.init.zeros_(self.mix.weight)
         # level: a canonical tone's peak (amplitude 0.5: 0.5 * sum(hann(win)) / 2)
         self.mix.bias.data.copy_(torch.tensor([self.GATE_INIT, math.log(win / 8), 0.0]))
+        self.copy_only = copy_only  # model.copy_gate: copy (the gate held at 1: the answer is the copy)
 
     @staticmethod
     def frame_features(frames, n_valid):
@@ -158,7 +163,7 @@ class CountCopyHead(nn.Module):
         said = level[..., None] + F.softplus(gamma + 0.5413)[..., None] * (copied - peak)  # softplus(0.5413) = 1
         said = said.clamp_min(self.log_floor)
         head = head_log_mag.reshape(b, A * k, bins)
-        g = torch.sigmoid(gate)[..., None]
+        g = torch.ones_like(gate[..., None]) if self.copy_only else torch.sigmoid(gate)[..., None]
         # past the input's last symbol the answer is silence, whichever path says it: no answer here
         # outlasts its input (a copy, a verdict, a remainder), and the output head, which noisy
         # inputs lean the gate toward, does not know where a long or noisy input ends

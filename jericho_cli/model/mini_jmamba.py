@@ -143,9 +143,10 @@ class MiniJMamba(nn.Module):
         self.norm = nn.RMSNorm(cfg.d_model)
         self.out_head = nn.Linear(cfg.d_model, self.spec.n_bins * k)
         if cfg.copy_head:  # copy-by-content: answer frames attend to the input's own STFT frames
-            self.copy = PositionCopyHead(cfg.d_model) if cfg.copy_align == "position" else CountCopyHead(
-                cfg.d_model, cfg.answer_clock_ms, 1000 * cfg.hop / cfg.sample_rate, math.log(self.spec.log_floor),
-                cfg.win, k)
+            copy_only = cfg.copy_gate == "copy"
+            self.copy = PositionCopyHead(cfg.d_model, copy_only=copy_only) if cfg.copy_align == "position" else \
+                CountCopyHead(cfg.d_model, cfg.answer_clock_ms, 1000 * cfg.hop / cfg.sample_rate,
+                              math.log(self.spec.log_floor), cfg.win, k, copy_only=copy_only)
         self.ctc_head = nn.Linear(cfg.d_model, cfg.n_symbols + 1)
         nn.init.zeros_(self.out_head.weight)
         nn.init.constant_(self.out_head.bias, math.log(self.spec.log_floor))  # start silent
