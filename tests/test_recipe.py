@@ -1,5 +1,6 @@
 """The recipe scripts: self-documenting options, strict parsing, and stages 0-4 end to end (tiny)."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -142,3 +143,15 @@ def test_robust_set_names_map_to_the_synth_options_that_make_them():
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60).stdout.splitlines()
     assert out == ["--snr-db 10", "--reverb 0.3", "--domain tone_independent", "--domain carrier",
                    "--domain speech_heldout", "--domain speech_heldout --snr-db 10", ""]
+
+
+def test_robust_len4x_is_mirror_test_ood_length_at_four_times_the_trained_lengths(tmp_path):
+    script = (f". {ROOT / 'recipes/utils/robust_sets.sh'}; jericho synth --task mirror --split test_iid --n 4 "
+              f"--seed 7 --config {ROOT / 'recipes/mirror/conf/train_cpu.yaml'} --quiet --out {tmp_path / 'd'} "
+              "$(robust_args robust_len4x)")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    res = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in (tmp_path / "d/manifest.jsonl").read_text().splitlines()]
+    assert {r["split"] for r in rows} == {"test_ood_length"}
+    assert all(11 <= len(r["input"]) <= 20 for r in rows)
