@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 # ---- options: each can be given as --name value (underscores as dashes: --stop-stage 3) ----
 stage=0            # first stage to run
 stop_stage=5       # last stage to run
-domains="tone pulse carrier"  # signal domains (config.DOMAINS)
+domains="tone carrier pulse"  # signal domains (config.DOMAINS)
 seeds="0 1 2"      # training seeds
 conf=conf/train_cpu.yaml  # training config
 ft_steps=1000      # fine-tuning steps (with warmup 50)
@@ -69,25 +69,34 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
       --set train.warmup=50
   done; done
 fi
+test_run() {  # test_run RUN_DIR: decode (stage 3) and score (stage 4) every domain's test set
+  local e=$1 d name done_
+  for d in $domains; do
+    name=mirror_test_iid; [ "$d" = tone ] || name=mirror_robust_$d
+    done_=$e/score_$name/summary.json  # scored since the model and the test set last changed: skip
+    if [ -f "$done_" ] && [ "$done_" -nt "$e/best.pt" ] && [ "$done_" -nt "$data/$d/test_iid/manifest.jsonl" ]; then
+      continue
+    fi
+    if [ "$stage" -le 3 ]; then
+      log "Stage 3: decode $data/$d/test_iid with $e"
+      jericho decode --ckpt "$e/best.pt" "$data/$d/test_iid/manifest.jsonl" --quiet --overwrite \
+        --out "$e/decode_$name" > /dev/null
+    fi
+    if [ "$stop_stage" -ge 4 ]; then
+      jericho score --ref "$data/$d/test_iid/manifest.jsonl" --hyp "$e/decode_$name/manifest.jsonl" \
+        --quiet --out "$e/score_$name" > /dev/null
+    fi
+  done
+}
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 3 ]; then
-  for r in $(runs); do for s in $seeds; do e=$exp/${r}_seed$s
-    for d in $domains; do
-      name=mirror_test_iid; [ "$d" = tone ] || name=mirror_robust_$d
-      done_=$e/score_$name/summary.json  # scored since the model and the test set last changed: skip
-      if [ -f "$done_" ] && [ "$done_" -nt "$e/best.pt" ] && [ "$done_" -nt "$data/$d/test_iid/manifest.jsonl" ]; then
-        continue
-      fi
-      if [ "$stage" -le 3 ]; then
-        log "Stage 3: decode $data/$d/test_iid with $e"
-        jericho decode --ckpt "$e/best.pt" "$data/$d/test_iid/manifest.jsonl" --quiet --overwrite \
-          --out "$e/decode_$name" > /dev/null
-      fi
-      if [ "$stop_stage" -ge 4 ]; then
-        jericho score --ref "$data/$d/test_iid/manifest.jsonl" --hyp "$e/decode_$name/manifest.jsonl" --jobs 2 \
-          --quiet --out "$e/score_$name" > /dev/null
-      fi
-    done
+  pids=()  # $parallel runs at a time, one thread each, as training
+  for r in $(runs); do for s in $seeds; do
+    [ -f "$exp/${r}_seed$s/best.pt" ] || { log "no $exp/${r}_seed$s/best.pt: not tested"; continue; }
+    test_run "$exp/${r}_seed$s" &
+    pids+=($!)
+    if [ ${#pids[@]} -ge "$parallel" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
   done; done
+  for p in "${pids[@]}"; do wait "$p"; done
 fi
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: report -> $exp/RESULTS.md"
