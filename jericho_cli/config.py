@@ -337,6 +337,10 @@ TRAIN = {
         "ctc": Opt(0.2, "weight of the auxiliary CTC head", check=at_least(0)),
         "count": Opt(1.0, "weight of L1 between a count-aligned copy head's symbol count and the renderer's "
                      "onsets (model.copy_align: count; unused otherwise)", check=at_least(0)),
+        "copy_gate": Opt(0.0, "weight of cross-entropy between a count-aligned copy head's learned gate (its mean "
+                         "logit over the answer) and whether the answer is the input, symbol for symbol: the gate "
+                         "follows the task (multitask), not which path scores better on noisy training audio "
+                         "(model.copy_gate: learned; unused otherwise)", check=at_least(0)),
         "loss_gl_iters": Opt(4, "Griffin-Lim iterations inside the mrstft loss", check=at_least(1)),
     },
 }

@@ -131,3 +131,35 @@ def test_mirror_default_keeps_every_training_tone_out_of_k_and_l_bands():
     for s in cfg["data"]["mirror"]["train_symbols"]:
         for f in CB.symbols[s]:
             assert all(f * spread < a or f / spread > b for a, b in band), (s, f)
+
+
+def test_copy_targets_mark_answers_that_are_the_input_and_only_where_known():
+    from jericho_cli.training.batches import copy_targets
+    exs = [TrainExample(np.zeros(10), np.zeros(10), ["A", "B"], copies=True),      # Mirror
+           TrainExample(np.zeros(10), np.zeros(10), ["V"], copies=False),          # Bracket
+           TrainExample(np.zeros(10), np.zeros(10), ["A"])]                        # unknown
+    copies, known = copy_targets(exs, torch.device("cpu"))
+    assert copies.tolist() == [1, 0, 0] and known.tolist() == [1, 1, 0]
+
+
+@pytest.mark.parametrize("gate", ["learned", "copy"])
+def test_copy_gate_loss_is_the_cross_entropy_of_the_gates_mean_logit(gate):
+    """train.loss.copy_gate: at initialisation the gate's logit is GATE_INIT on every answer frame, so
+    the loss over a copy and a non-copy is the mean of -log sigmoid(3) and -log sigmoid(-3); a model
+    whose answer is the copy alone (copy_gate: copy) has no gate to train."""
+    from jericho_cli.model.copy_heads import CountCopyHead
+    from jericho_cli.training.loop import compute_loss
+    m = MiniJMamba(ModelConfig.from_dict({**COUNT, "copy_gate": gate}))
+    exs = [TrainExample(render("ABC", CB), render("ABC", CB), ["A", "B", "C"], None, copies=True),
+           TrainExample(render("(())", CB), render("V", CB), ["V"], None, copies=False)]
+    batch = make_targets(m, exs, torch.device("cpu"))
+    weights = {"spec_l1": 1.0, "copy_gate": 1.0}
+    total, parts = compute_loss(m, batch, [[0, 1, 2], [3]], weights)
+    if gate == "copy":
+        assert "copy_gate" not in parts
+        return
+    g = CountCopyHead.GATE_INIT
+    expected = (np.log1p(np.exp(-g)) + np.log1p(np.exp(g))) / 2
+    assert abs(parts["copy_gate"] - expected) < 1e-5
+    total.backward()
+    assert m.copy.mix.weight.grad[0].abs().sum() > 0  # the gate's row learns from it

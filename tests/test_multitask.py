@@ -102,3 +102,15 @@ def test_curriculum_per_task_switch_and_start():
     assert curriculum_start(per_task, "mod", [1, 2, 3]) == 2
     assert curriculum_start(per_task, "mirror", [3, 4, 5]) == 3
     assert curriculum_start(per_task, "bracket", [4, 6, 8]) is None
+
+
+def test_multitask_training_with_a_count_copy_head_trains_its_gate_toward_the_task(tmp_path, cli):
+    """train.loss.copy_gate: Mirror batches (the answer is the input) pull the gate to the copy,
+    Bracket and Mod batches to the output head; the term is logged beside the others."""
+    res = cli("train", "--out", tmp_path, "--quiet", "--set", "model.name=cpu_small", "--set", "model.downsample=2",
+              "--set", "model.copy_head=true", "--set", "model.copy_align=count", "--set", "train.loss.copy_gate=1",
+              "--set", "train.task=[mirror,bracket,mod]", "--set", "train.steps=6", "--set", "train.val_every=3",
+              "--set", "train.val_n=2", "--set", "train.batch_size=2", "--set", "data.mirror.iid_levels=[3,3]")
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(x) for x in (tmp_path / "log" / "metrics.jsonl").read_text().splitlines()]
+    assert any("copy_gate" in r for r in rows)

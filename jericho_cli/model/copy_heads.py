@@ -144,7 +144,8 @@ class CountCopyHead(nn.Module):
 
     def forward(self, h_in, frames, t_in, head_log_mag):
         """h_in (b, T, d) input states; frames (b, T*k, bins) input log-magnitude frames; head_log_mag
-        (b, A, k*bins). Returns (log_mag like head_log_mag, counts (b, T))."""
+        (b, A, k*bins). Returns (log_mag like head_log_mag, counts (b, T), the gate's mean logit over the
+        answer (b,), None with copy_only)."""
         (b, A), k = head_log_mag.shape[:2], self.k
         bins = frames.shape[-1]
         count, tone = self.counts(frames, t_in)
@@ -170,4 +171,4 @@ class CountCopyHead(nn.Module):
         heard = count.gather(1, (t_in - 1).clamp_min(0)[:, None])  # symbols in the whole input
         past_end = torch.sigmoid(self.END_SHARPNESS * (a[None] + 0.5 - heard))[..., None]
         out = past_end * self.log_floor + (1 - past_end) * (g * said + (1 - g) * head)
-        return out.reshape(b, A, k * bins), count
+        return out.reshape(b, A, k * bins), count, None if self.copy_only else gate.float().mean(1)

@@ -16,6 +16,13 @@ def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
     return (diff * mask).sum() / (mask.sum() if count is None else count).clamp_min(1)
 
 
+def masked_bce(logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+               count: torch.Tensor | None = None) -> torch.Tensor:
+    """Binary cross-entropy of logits against 0/1 targets, averaged over mask (as masked_l1)."""
+    bce = F.binary_cross_entropy_with_logits(logits.float(), target.float(), reduction="none")
+    return (bce * mask).sum() / (mask.sum() if count is None else count).clamp_min(1)
+
+
 def spectral_convergence(pred_log: torch.Tensor, target_log: torch.Tensor, mask: torch.Tensor,
                          total=None, processes: int = 1) -> torch.Tensor:
     """||T - P|| / ||T|| over the valid frames' linear magnitudes (P = exp(pred_log)). L1 on log

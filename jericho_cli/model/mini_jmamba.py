@@ -234,9 +234,12 @@ class MiniJMamba(nn.Module):
             frames = self._stack(self.spec.log_mag(self._with_tail(wave)))[:, : int(t_in.max())]
             if self.cfg.copy_align == "position":
                 log_mag = self.copy(ans, x[:, : frames.shape[1]], frames, t_in, log_mag, stretch)
-            else:  # out["count"]: symbols heard up to each input step, which train.loss.count trains
+            else:  # out["count"]: symbols heard up to each input step, which train.loss.count trains;
+                # out["copy_gate"]: the gate's mean logit over the answer (train.loss.copy_gate)
                 frames = frames.reshape(len(frames), -1, self.spec.n_bins)
-                log_mag, out["count"] = self.copy(x[:, : int(t_in.max())], frames, t_in, log_mag)
+                log_mag, out["count"], gate = self.copy(x[:, : int(t_in.max())], frames, t_in, log_mag)
+                if gate is not None:
+                    out["copy_gate"] = gate
         out["log_mag"] = log_mag
         return out
 

@@ -24,6 +24,7 @@ class TrainExample(NamedTuple):
     answer_audio: np.ndarray  # the canonical rendering of the answer (the target frames)
     target: list[str]         # the answer's symbols (the CTC head's target)
     onsets: tuple | None = None  # first sample of each input symbol (None: unknown, e.g. a manifest's audio)
+    copies: bool | None = None   # the answer is the input, symbol for symbol (None: unknown)
 
 
 def training_variation(t: dict) -> Variation:
@@ -91,7 +92,8 @@ class Batches:
             for i in rng.integers(len(self.records), size=bs):
                 r = self.records[int(i)]
                 out.append(TrainExample(read_wav(resolve(r), self.cb.sample_rate),
-                                        read_wav(resolve(r, "target_audio"), self.cb.sample_rate), r["target"]))
+                                        read_wav(resolve(r, "target_audio"), self.cb.sample_rate), r["target"],
+                                        copies=list(r["input"]) == list(r["target"]) if "input" in r else None))
             return out
         weights = (self.t["level_mix"] or {}).get(task)
         for j in range(bs):
@@ -105,7 +107,8 @@ class Batches:
             spans: list = []
             audio = render(ex.input, self.cb, domain, rng=rng, variation=self.variation, spans=spans)
             onsets = tuple(a for a, _ in spans) if len(spans) == len(ex.input) else None
-            out.append(TrainExample(audio, render(target, self.cb), target, onsets))
+            out.append(TrainExample(audio, render(target, self.cb), target, onsets,
+                                    copies=list(ex.input) == list(target)))
         return out
 
 
@@ -125,9 +128,18 @@ def count_targets(model: MiniJMamba, examples: list[TrainExample], in_steps: tor
     return counts.to(device), mask.to(device)
 
 
+def copy_targets(examples: list[TrainExample], device):
+    """(b,) 1 where the answer is the input symbol for symbol (what a count-aligned copy says), else 0,
+    and a (b,) mask: examples where that is known."""
+    copies = torch.tensor([float(bool(e.copies)) for e in examples], device=device)
+    known = torch.tensor([float(e.copies is not None) for e in examples], device=device)
+    return copies, known
+
+
 def make_targets(model: MiniJMamba, examples: list[TrainExample], device):
     """Input batch, answer-slot sizes (grown where a target would not fit), target frames and waves, and
-    count targets (count_targets; None unless the model has a count-aligned copy head)."""
+    a count-aligned copy head's targets (None without one): count targets (count_targets) and which
+    answers are copies (copy_targets), as (counts, count mask, copies, copies known)."""
     wave, n = pad_batch([e.audio for e in examples], device)
     tgt_wave, tgt_n = pad_batch([e.answer_audio for e in examples], device)
     k = model.cfg.downsample
@@ -141,7 +153,7 @@ def make_targets(model: MiniJMamba, examples: list[TrainExample], device):
     fidx = torch.arange(frames, device=device)[None]
     tgt = torch.where(fidx[..., None] < tgt_frames[:, None, None], tgt, torch.full_like(tgt, floor))
     mask = (fidx < (ans_steps * k)[:, None]).float()
-    counts = None  # what a count-aligned copy head's onset detector is trained toward
+    heads = None  # what a count-aligned copy head's onset detector and gate are trained toward
     if model.cfg.copy_head and model.cfg.copy_align == "count":
-        counts = count_targets(model, examples, in_steps, device)
-    return wave, n, ans_steps, tgt, mask, tgt_wave, counts
+        heads = (*count_targets(model, examples, in_steps, device), *copy_targets(examples, device))
+    return wave, n, ans_steps, tgt, mask, tgt_wave, heads

@@ -50,7 +50,7 @@ IGNORED_ON_RESUME = (("train", "stop_at"), ("train", "device"), ("train", "tenso
 
 def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
     """The weighted answer loss; `weights` is train.loss (a term it leaves out is not computed)."""
-    wave, n, ans_steps, tgt, mask, tgt_wave, counts = batch
+    wave, n, ans_steps, tgt, mask, tgt_wave, heads = batch
     out = model(wave, n, ans_steps)  # model: the MiniJMamba, or its DistributedDataParallel wrapper
     bare = getattr(model, "module", model)
     pred = bare.answer_frames(out["log_mag"])
@@ -61,9 +61,12 @@ def compute_loss(model, batch, symbols: list[list[int]], weights: dict):
                                                        distributed.world()[0])
     if weights.get("ctc", 0) > 0:
         parts["ctc"] = losses.ctc(out["ctc"], ans_steps, symbols)
-    if counts is not None and weights.get("count", 0) > 0:
-        parts["count"] = losses.masked_l1(out["count"][..., None], counts[0][..., None], counts[1],
-                                          distributed.mean_over_processes(counts[1].sum()))
+    if heads is not None and weights.get("count", 0) > 0:
+        parts["count"] = losses.masked_l1(out["count"][..., None], heads[0][..., None], heads[1],
+                                          distributed.mean_over_processes(heads[1].sum()))
+    if heads is not None and weights.get("copy_gate", 0) > 0 and "copy_gate" in out:
+        parts["copy_gate"] = losses.masked_bce(out["copy_gate"], heads[2], heads[3],
+                                               distributed.mean_over_processes(heads[3].sum()))
     if weights.get("mrstft", 0) > 0:
         parts["mrstft"] = losses.mr_stft(bare.to_wave(out["log_mag"], weights["loss_gl_iters"]), tgt_wave)
     total = sum(weights[k] * v for k, v in parts.items())
