@@ -9,7 +9,7 @@
 # budget a fine-tune gets), exp/<from>2<to>_seed<N> (fine-tuned). Test sets in another
 # domain than tone are scored as robustness conditions (score_mirror_robust_<domain>), so the book's
 # rows read "mirror/test_iid" (tone) and "mirror/test_iid @ <domain>".
-#   ./run.sh                      # all of it on 2 cores (~35 min)
+#   ./run.sh                      # all of it on 2 cores (~1.5 h for three domains)
 #   ./run.sh --stage 3            # decode, score and report again
 set -euo pipefail
 cd "$(dirname "$0")"
