@@ -163,12 +163,15 @@ class CountCopyHead(nn.Module):
         peak = copied.amax(-1, keepdim=True)
         said = level[..., None] + F.softplus(gamma + 0.5413)[..., None] * (copied - peak)  # softplus(0.5413) = 1
         said = said.clamp_min(self.log_floor)
-        head = head_log_mag.reshape(b, A * k, bins)
-        g = torch.ones_like(gate[..., None]) if self.copy_only else torch.sigmoid(gate)[..., None]
         # past the input's last symbol the answer is silence, whichever path says it: no answer here
         # outlasts its input (a copy, a verdict, a remainder), and the output head, which noisy
         # inputs lean the gate toward, does not know where a long or noisy input ends
         heard = count.gather(1, (t_in - 1).clamp_min(0)[:, None])  # symbols in the whole input
         past_end = torch.sigmoid(self.END_SHARPNESS * (a[None] + 0.5 - heard))[..., None]
-        out = past_end * self.log_floor + (1 - past_end) * (g * said + (1 - g) * head)
+        if self.copy_only:
+            answer = said
+        else:
+            g = torch.sigmoid(gate)[..., None]
+            answer = g * said + (1 - g) * head_log_mag.reshape(b, A * k, bins)
+        out = past_end * self.log_floor + (1 - past_end) * answer
         return out.reshape(b, A, k * bins), count, None if self.copy_only else gate.float().mean(1)

@@ -12,15 +12,19 @@ def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
     """Mean |pred - target| over valid frames; mask (b, frames). `count`: the number of valid frames to
     divide by (default mask.sum(); data-parallel training passes the mean over processes, so that the
     averaged gradients equal one process's on the whole batch)."""
-    diff = (pred - target).abs().mean(-1)
-    return (diff * mask).sum() / (mask.sum() if count is None else count).clamp_min(1)
+    return _masked_mean((pred - target).abs().mean(-1), mask, count)
 
 
 def masked_bce(logits: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
                count: torch.Tensor | None = None) -> torch.Tensor:
     """Binary cross-entropy of logits against 0/1 targets, averaged over mask (as masked_l1)."""
-    bce = F.binary_cross_entropy_with_logits(logits.float(), target.float(), reduction="none")
-    return (bce * mask).sum() / (mask.sum() if count is None else count).clamp_min(1)
+    return _masked_mean(F.binary_cross_entropy_with_logits(logits.float(), target.float(), reduction="none"),
+                        mask, count)
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor, count: torch.Tensor | None) -> torch.Tensor:
+    """sum(values * mask) / count (default mask.sum()), at least 1."""
+    return (values * mask).sum() / (mask.sum() if count is None else count).clamp_min(1)
 
 
 def spectral_convergence(pred_log: torch.Tensor, target_log: torch.Tensor, mask: torch.Tensor,

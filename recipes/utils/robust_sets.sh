@@ -2,7 +2,8 @@
 #   robust_args robust_snr10 -> the synth options that make it (with --split test_iid); other names: fail
 #   robust_<domain> (pulse, carrier, speech_heldout, ...): test_iid in that signal domain;
 #   robust_<domain>_snrN: the same with noise at N dB
-#   robust_len4x: Mirror's test_ood_length at 4x the default's lengths (11-20; mirror/conf/data_4x.yaml)
+#   robust_len4x: Mirror's test_ood_length at 4x the default's lengths (11-20; mirror/conf/data_4x.yaml):
+#     its --split comes after recipe.sh's --split test_iid and replaces it
 # $reverb (recipe.sh's option) sets the RT60 of robust_reverb; 0.3 s when unset.
 robust_args() {
   case $1 in
