@@ -50,11 +50,11 @@ bench: install
 # (copy finished runs there with recipes/utils/keep_outputs.sh recipes/<study>/exp/<run>...):
 # one per recipe, the top level's headline table over each task's default model, and the page.
 STUDIES = mirror bracket mod multitask cores state_tracking transfer
-# each task's default (recipes/<task>/conf/train_cpu.yaml; multitask: conf/train_cpu_sc.yaml), kept runs by name
+# each task's default (recipes/<task>/conf/train_cpu.yaml), kept runs by name
 HEADLINE = $(wildcard outputs/mirror/mirror_cpu_seed[0-9]/score_*/summary.json \
   outputs/bracket/bracket_cpu_robust_sc_w8_cont_seed[0-9]/score_*/summary.json \
   outputs/mod/mod_cpu_robust_sc_6k_mix_seed[0-9]/score_*/summary.json \
-  outputs/multitask/multitask_cpu_sc_seed[0-9]/score_*/summary.json)
+  outputs/multitask/multitask_cpu_count_robust_seed[0-9]/score_*/summary.json)
 results: install
 	for s in $(STUDIES); do \
 	  jericho report --book --update recipes/$$s/RESULTS.md outputs/$$s/*/score_*/summary.json || exit 1; done

@@ -2,8 +2,9 @@
 # Rebuilds examples/audio/: for each task, input / reference-answer / model-answer wav triples per
 # split, made by the example checkpoints, with what the scorer heard and the CTC head said
 # (examples/audio/index.jsonl). Per split: the first two right answers and the first wrong one, if
-# any (an honest failure). The models are each task's default (recipes/<task>/conf/train_cpu.yaml), on
-# clean, noisy, reverberant and independently rendered inputs. tests/test_examples.py decodes these
+# any (an honest failure). The models are each task's default (recipes/<task>/conf/train_cpu.yaml) and
+# the multitask model (one checkpoint answering all three tasks), on clean, noisy, reverberant and
+# independently rendered inputs. tests/test_examples.py decodes these
 # inputs again and checks the answers.
 #   examples/make_examples.sh            # from the repository root, jericho on PATH
 set -euo pipefail
@@ -54,6 +55,9 @@ done <<'LIST'
 mirror mirror_cpu_seed0.pt recipes/mirror/conf/train_cpu.yaml test_iid,test_ood_length,test_ood_symbol,robust_snr10,robust_reverb,robust_independent
 bracket bracket_cpu_seed0.pt recipes/bracket/conf/train_cpu.yaml test_iid,test_ood_length,robust_snr10
 mod mod_cpu_seed0.pt recipes/mod/conf/train_cpu.yaml test_iid,test_ood_length,test_ood_compose,robust_snr10
+mirror multitask_cpu_seed0.pt recipes/multitask/conf/train_cpu.yaml test_iid,test_ood_length,test_ood_symbol,robust_snr10
+bracket multitask_cpu_seed0.pt recipes/multitask/conf/train_cpu.yaml test_iid,test_ood_length,robust_snr10
+mod multitask_cpu_seed0.pt recipes/multitask/conf/train_cpu.yaml test_iid,test_ood_compose
 LIST
 rm -rf "$out" && mv "$out.new" "$out"
 echo "examples/audio: $(wc -l < "$out/index.jsonl") triples, $(du -sh "$out" | cut -f1)" >&2

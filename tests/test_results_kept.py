@@ -13,7 +13,7 @@ from jericho_cli.reporting.book import MARKER, write_book
 ROOT = Path(__file__).resolve().parents[1]
 STUDIES = ["mirror", "bracket", "mod", "multitask", "cores", "state_tracking", "transfer"]
 HEADLINE = ["mirror/mirror_cpu_seed[0-9]", "bracket/bracket_cpu_robust_sc_w8_cont_seed[0-9]",  # the defaults
-            "mod/mod_cpu_robust_sc_6k_mix_seed[0-9]", "multitask/multitask_cpu_sc_seed[0-9]"]
+            "mod/mod_cpu_robust_sc_6k_mix_seed[0-9]", "multitask/multitask_cpu_count_robust_seed[0-9]"]
 
 
 def _paths(*patterns: str) -> list[str]:

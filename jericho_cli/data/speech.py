@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import functools
 import io
+import math
 import shutil
 import subprocess
 import zlib
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
+from scipy.signal import firwin, resample_poly
 
 from ..errors import JerichoError
 from .codebook import Codebook
@@ -81,6 +82,23 @@ def clip(speaker: tuple, word: str, sr: int) -> np.ndarray:
     return y / (np.max(np.abs(y)) or 1.0)
 
 
+@functools.lru_cache(maxsize=512)
+def _lowpass(up: int, down: int) -> np.ndarray:
+    """resample_poly's own default anti-aliasing filter for up/down, designed once per ratio:
+    designing it (a Kaiser window thousands of taps long) cost more than the resampling."""
+    g = math.gcd(up, down)
+    m = max(up, down) // g
+    return firwin(20 * m + 1, 1.0 / m, window=("kaiser", 5.0))
+
+
+def speed_perturb(y: np.ndarray, speed: float) -> np.ndarray:
+    """Kaldi-style speed perturbation: resampled, so speed > 1 is shorter and higher."""
+    up, down = 1000, int(round(1000 * speed))
+    if up == down:
+        return y.copy()
+    return resample_poly(y, up, down, window=_lowpass(up, down))
+
+
 def words(cb: Codebook) -> dict[str, str]:
     missing = [s for s in cb.alphabet if s not in WORDS]
     if missing:
@@ -108,7 +126,7 @@ def render_speech(symbols, cb: Codebook, rng: np.random.Generator | None = None,
     for n, s in enumerate(symbols):
         y = clip(speaker, table[s], sr)
         if jit:
-            y = resample_poly(y, 1000, int(round(1000 * speed)))  # speed > 1: shorter and higher
+            y = speed_perturb(y, speed)
             y = y * 10 ** (rng.uniform(-v.amp_jitter_db, v.amp_jitter_db) / 20)
         parts.append(cb.amplitude * y)
         active.append((t, t + len(y)))
