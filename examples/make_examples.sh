@@ -46,6 +46,7 @@ with open(out / "index.jsonl", "a") as f:
         names["answer"] = f"{task}/{split}/{stem}/{u}.answer.wav"
         shutil.copy(d / "dec" / dec[u]["audio"], out / names["answer"])
         f.write(json.dumps({"id": u, "task": task, "split": split, "checkpoint": f"checkpoints/{ckpt}",
+                            "domain": ref[u].get("meta", {}).get("domain", "tone"),
                             **names, "input_symbols": ref[u]["input"], "reference_symbols": s["ref"],
                             "heard": s["hyp"], "ctc_symbols": s.get("aux_symbols"), "exact": s["exact"],
                             "error_kind": s["error_kind"]}) + "\n")

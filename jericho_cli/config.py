@@ -40,7 +40,7 @@ TASKS = ("mirror", "bracket", "mod") + tuple(STATE_TASK_LEVELS)
 # block kinds a model may stack (model/mini_jmamba.py builds each)
 LAYER_KINDS = ("ssd", "attn", "lstm", "s4d", "hyena")
 # signal domains: data/render.RENDERERS makes each, scoring/ears.EARS hears each (tests hold them equal)
-DOMAINS = ("tone", "tone_independent", "pulse", "carrier", "speech", "speech_heldout")
+DOMAINS = ("tone", "tone_independent", "pulse", "carrier", "speech", "speech_wide", "speech_heldout")
 # `jericho probe` analyses and `jericho prune` modes: the commands' --help and checks read these
 PROBE_ANALYSES = ("state-norms", "linear-probes", "structure", "predictability")
 PRUNE_MODES = ("selective", "random", "learned")

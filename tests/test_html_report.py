@@ -24,6 +24,9 @@ def test_page_holds_tables_plots_and_every_example(page):
     assert text.count("<audio controls") == 3 * n and text.count("spectrogram'") == 3 * n
     assert "<table><tr><th>task/split</th>" in text and "accuracy_vs_length.png" in text  # the book, plots
     assert "<mark>" in text and "class='bad'" in text and "class='ok'" in text  # failures are marked
+    rows = [__import__("json").loads(line) for line in EXAMPLES.read_text().splitlines()]
+    for domain in {r.get("domain", "tone") for r in rows}:  # a row of players per input domain
+        assert f"inputs in the {domain} domain" in text
     assert "http://" not in text and "https://" not in text and "<script" not in text  # opens from a file
     for src in __import__("re").findall(r"src='([^']+)'", text):
         assert (page.parent / src).is_file(), src

@@ -26,13 +26,24 @@ def ear():
 
 def test_every_symbol_has_a_word_and_held_out_speakers_share_no_accent_or_variant_with_training():
     assert set(speech.words(CB)) == set(CB.alphabet) and len(set(speech.WORDS.values())) == len(speech.WORDS)
-    train = {(a, v) for a, v, _, _ in speech.TRAIN_SPEAKERS}
     held = {(a, v) for a, v, _, _ in speech.HELDOUT_SPEAKERS}
-    assert not {a for a, _ in train} & {a for a, _ in held} and not {v for _, v in train} & {v for _, v in held}
-    assert ANSWER_DOMAIN["speech"] == ANSWER_DOMAIN["speech_heldout"] == "tone"
+    for speakers in (speech.TRAIN_SPEAKERS, speech.TRAIN_SPEAKERS_WIDE):
+        train = {(a, v) for a, v, _, _ in speakers}
+        assert not {a for a, _ in train} & {a for a, _ in held} and not {v for _, v in train} & {v for _, v in held}
+    wide = {(a, v) for a, v, _, _ in speech.TRAIN_SPEAKERS_WIDE}
+    assert len(wide) == 300 and {(a, v) for a, v, _, _ in speech.TRAIN_SPEAKERS} <= wide
+    assert ANSWER_DOMAIN["speech"] == ANSWER_DOMAIN["speech_wide"] == ANSWER_DOMAIN["speech_heldout"] == "tone"
     cb = Codebook.from_dict({"symbols": {"A": 440, "Q": 600}}, "cb.yaml")
     with pytest.raises(JerichoError, match="no word for symbol"):
         speech.words(cb)
+
+
+@needs_espeak
+def test_every_wide_variant_is_a_voice_of_its_own():
+    # espeak-ng falls back to the plain voice for a variant it does not have, without a word
+    said = {v: speech.clip(("en-us", v, 170, 50), "alpha", CB.sample_rate).tobytes() for v in speech.WIDE_VARIANTS}
+    plain = speech.clip(("en-us", "nosuchvariant", 170, 50), "alpha", CB.sample_rate).tobytes()
+    assert plain not in said.values() and len(set(said.values())) == len(said)
 
 
 def test_without_espeak_the_speech_domain_is_one_clear_error(monkeypatch):

@@ -39,7 +39,7 @@ def synth(
     domain: str = typer.Option("tone", help=f"renderer: {' | '.join(DOMAINS)} (tone_independent: a second "
                                "synthesizer, never used in training; pulse: click trains whose spacing codes "
                                "each symbol; carrier: each symbol an ASCII character by FSK, as minimodem "
-                               "sends it; speech: each symbol a word spoken by espeak-ng's training voices, "
+                               "sends it; speech: each symbol a word spoken by espeak-ng's training voices (speech_wide: 300 of them), "
                                "speech_heldout: by voices no training set hears; answers stay tones)"),
     jobs: int = typer.Option(1, help="parallel worker processes"),
     shard: Optional[str] = typer.Option(None, help="i/N: make only every N-th utterance starting at i "

@@ -107,6 +107,12 @@ def _speech(symbols, cb, rng=None, variation=None, spans=None):
     return render_speech(symbols, cb, rng, variation, speakers=TRAIN_SPEAKERS, spans=spans)
 
 
+def _speech_wide(symbols, cb, rng=None, variation=None, spans=None):
+    from .speech import TRAIN_SPEAKERS_WIDE, render_speech
+
+    return render_speech(symbols, cb, rng, variation, speakers=TRAIN_SPEAKERS_WIDE, spans=spans)
+
+
 def _speech_heldout(symbols, cb, rng=None, variation=None, spans=None):
     from .speech import HELDOUT_SPEAKERS, render_speech
 
@@ -114,7 +120,7 @@ def _speech_heldout(symbols, cb, rng=None, variation=None, spans=None):
 
 
 RENDERERS = {"tone": render_tone, "tone_independent": _independent, "pulse": _pulse, "carrier": _carrier,
-             "speech": _speech, "speech_heldout": _speech_heldout}
+             "speech": _speech, "speech_wide": _speech_wide, "speech_heldout": _speech_heldout}
 # the answers: canonical tones in every domain, so the model answers in tones and the tone ear scores them
 ANSWER_DOMAIN = {d: "tone" for d in RENDERERS if d != "tone"}
 

@@ -7,9 +7,9 @@ their names; operators and brackets are words (`%` "modulo", `(` "open", `)` "sh
 too near "plus"). A codebook symbol
 with no word here is refused.
 Speakers: an espeak-ng accent with a voice variant (its formants, pitch and breathiness) at a rate
-and pitch of its own. TRAIN_SPEAKERS and HELDOUT_SPEAKERS share no accent and no variant:
-`speech` renders the first (what training and validation hear), `speech_heldout` the second (the
-test sets of unseen voices). Each (speaker, word) is synthesized once per process and kept.
+and pitch of its own. TRAIN_SPEAKERS (and the wider TRAIN_SPEAKERS_WIDE) share no accent and no
+variant with HELDOUT_SPEAKERS: `speech` (`speech_wide`) renders the first (what training and
+validation hear), `speech_heldout` the second (the test sets of unseen voices). Each (speaker, word) is synthesized once per process and kept.
 An utterance: a speaker is drawn, its words are joined by GAP_MS of silence (canonical) and, with a
 variation, the speed is perturbed (SPEED, resampling, as Kaldi's speed perturbation: tempo and
 pitch together), pauses vary (GAP_JITTER; the tones' tone_ms/gap_ms ranges do not apply), each word's level varies
@@ -48,8 +48,18 @@ def _speakers(accents, variants, rates, pitches):
     return [(a, v, rates[i % len(rates)], pitches[(i // len(rates)) % len(pitches)]) for i, (a, v) in enumerate(voices)]
 
 
-TRAIN_SPEAKERS = _speakers(["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029"],
-                           ["m1", "m3", "m5", "m7", "f1", "f3", "f5", "klatt"], [140, 165, 190], [35, 50, 65])
+TRAIN_ACCENTS = ["en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029"]
+TRAIN_SPEAKERS = _speakers(TRAIN_ACCENTS, ["m1", "m3", "m5", "m7", "f1", "f3", "f5", "klatt"], [140, 165, 190], [35, 50, 65])
+# `speech_wide`: the training accents with every voiced, human-sounding variant espeak-ng ships but
+# the held-out ones (left out: robots, whispers, caleb (unvoiced), `fast`), at five rates and five
+# pitches: 300 voices where `speech` has 40, for a model that must generalise across speakers.
+WIDE_VARIANTS = ["m1", "m3", "m5", "m7", "m8", "f1", "f3", "f5", "klatt", "klatt3", "klatt4", "Alex", "Alicia",
+                 "Andrea", "Andy", "Annie", "Denis", "Diogo", "Gene", "Henrique", "Hugo", "Jacky", "Lee", "Marco",
+                 "Mario", "Michael", "Mike", "Nguyen", "adam", "anika", "antonio", "aunty", "belinda", "benjamin",
+                 "boris", "david", "ed", "edward", "grandma", "grandpa", "gustave", "iven", "john", "linda",
+                 "marcelo", "max", "michel", "miguel", "norbert", "pablo", "paul", "pedro", "quincy", "rob",
+                 "robert", "sandro", "shelby", "steph", "travis", "victor"]
+TRAIN_SPEAKERS_WIDE = _speakers(TRAIN_ACCENTS, WIDE_VARIANTS, [130, 150, 170, 190, 210], [30, 40, 50, 60, 70])
 HELDOUT_SPEAKERS = _speakers(["en-us-nyc", "en-gb-x-gbclan", "en-gb-x-gbcwmd"],
                              ["m2", "m4", "m6", "f2", "f4", "klatt2"], [150, 175], [40, 60])
 GAP_MS = 150.0        # canonical silence between words

@@ -116,7 +116,7 @@ def _spectrogram_png(wav: Path, png: Path, sample_rate: int) -> None:
 
 
 EXAMPLE_FIELDS = {"input": "a path", "reference": "a path", "answer": "a path", "task": "a string",
-                  "split": "a string", "checkpoint": "a string", "exact": "true or false",
+                  "split": "a string", "checkpoint": "a string", "domain": "a string", "exact": "true or false",
                   "heard": "a list of symbols", "input_symbols": "a list of symbols",
                   "reference_symbols": "a list of symbols", "ctc_symbols": "a list of symbols"}
 NULLABLE_FIELDS = ("ctc_symbols",)  # a model without a CTC head says nothing there; every other field is read
@@ -141,6 +141,7 @@ def example_rows(index: Path, assets: Path, sample_rate: int = 16000) -> str:
     media.mkdir(parents=True, exist_ok=True)
     out = ["<table class='examples'><tr><th>task / split / model</th><th>input</th><th>reference answer</th>"
            "<th>model answer</th><th>scorer heard</th><th>CTC head</th></tr>"]
+    domain = None
     for n, r in enumerate(rows):
         if not isinstance(r, dict):
             raise JerichoError(f"example {n + 1} is not a JSON object", str(index))
@@ -163,6 +164,9 @@ def example_rows(index: Path, assets: Path, sample_rate: int = 16000) -> str:
             cells.append(f"<td>{html.escape(' '.join(symbols))}<audio controls preload='metadata' "
                          f"src='assets/examples/{name}.wav'></audio><img alt='{kind} spectrogram' "
                          f"src='assets/examples/{name}.png'></td>")
+        if r.get("domain", "tone") != domain:  # a row of players per signal domain the inputs are in
+            domain = r.get("domain", "tone")
+            out.append(f"<tr><th colspan='6'>inputs in the {html.escape(domain)} domain (answers in tones)</th></tr>")
         verdict = "<span class='ok'>right</span>" if r["exact"] else "<span class='bad'>wrong</span>"
         heard = _marked(r.get("reference_symbols", []), r["heard"])
         ckpt = Path(r.get("checkpoint", "")).stem

@@ -13,7 +13,7 @@ from .pulse_ear import PulseEar
 from .speech_ear import SpeechEar
 
 EARS = {"tone": Scorer, "tone_independent": Scorer, "pulse": PulseEar, "carrier": CarrierEar,
-        "speech": SpeechEar, "speech_heldout": SpeechEar}
+        "speech": SpeechEar, "speech_wide": SpeechEar, "speech_heldout": SpeechEar}
 
 
 def ear_for(domain: str, cb: Codebook):
