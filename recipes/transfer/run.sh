@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
-# Cross-domain transfer (issue #34): Mirror on the demo config, trained in one signal domain and
+# Cross-domain transfer (issue #34): a task (Mirror by default) trained in one signal domain and
 # tested in every domain, from scratch and fine-tuned from the other domain's model (train.init).
-#   0 test sets: mirror test_iid rendered in each domain      3 decode every model on every domain's set
+#   0 test sets: test_iid rendered in each domain             3 decode every model on every domain's set
 #   1 train from scratch in each domain (seeds in parallel)   4 score (the answers are tones: the tone ear)
 #     (full budget, and the fine-tuning budget)                5 report -> exp/RESULTS.md
 #   2 fine-tune each seed from each other domain's model
 # Runs: exp/<domain>_seed<N> (scratch), exp/<domain>_short_seed<N> (scratch, $ft_steps steps: the
 # budget a fine-tune gets), exp/<from>2<to>_seed<N> (fine-tuned). Test sets in another
-# domain than tone are scored as robustness conditions (score_mirror_robust_<domain>), so the book's
-# rows read "mirror/test_iid" (tone) and "mirror/test_iid @ <domain>".
-#   ./run.sh                      # all of it on 2 cores (~1.5 h for three domains)
+# domain than tone are scored as robustness conditions (score_<task>_robust_<domain>), so the book's
+# rows read "<task>/test_iid" (tone) and "<task>/test_iid @ <domain>".
+#   ./run.sh                      # Mirror, all of it on 2 cores (~2 h for three domains)
 #   ./run.sh --stage 3            # decode, score and report again
+#   ./run.sh --task mod --conf conf/train_cpu_mod.yaml --exp exp/mod --data data/mod   # Mod
 set -euo pipefail
 cd "$(dirname "$0")"
 
 # ---- options: each can be given as --name value (underscores as dashes: --stop-stage 3) ----
 stage=0            # first stage to run
 stop_stage=5       # last stage to run
+task=mirror        # the task (its test_iid split is the test set)
 domains="tone carrier pulse"  # signal domains (config.DOMAINS)
 seeds="0 1 2"      # training seeds
 conf=conf/train_cpu.yaml  # training config
@@ -50,8 +52,8 @@ runs() { for d in $domains; do echo "$d ${d}_short"; for f in $domains; do [ "$f
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   for d in $domains; do
     [ -f "$data/$d/test_iid/manifest.jsonl" ] && continue  # made from the same seed: the same bytes
-    log "Stage 0: mirror test_iid in domain $d"
-    jericho synth --task mirror --split test_iid --n "$n_test" --seed "$seed" --config "$conf" --domain "$d" \
+    log "Stage 0: $task test_iid in domain $d"
+    jericho synth --task "$task" --split test_iid --n "$n_test" --seed "$seed" --config "$conf" --domain "$d" \
       --jobs 2 --quiet --out "$data/$d/test_iid" > /dev/null
   done
 fi
@@ -72,7 +74,7 @@ fi
 test_run() {  # test_run RUN_DIR: decode (stage 3) and score (stage 4) every domain's test set
   local e=$1 d name done_
   for d in $domains; do
-    name=mirror_test_iid; [ "$d" = tone ] || name=mirror_robust_$d
+    name=${task}_test_iid; [ "$d" = tone ] || name=${task}_robust_$d
     done_=$e/score_$name/summary.json  # scored since the model and the test set last changed: skip
     if [ -f "$done_" ] && [ "$done_" -nt "$e/best.pt" ] && [ "$done_" -nt "$data/$d/test_iid/manifest.jsonl" ]; then
       continue
