@@ -101,26 +101,18 @@ def _carrier(symbols, cb, rng=None, variation=None, spans=None):
     return render_carrier(symbols, cb, rng, variation, spans=spans)
 
 
-def _speech(symbols, cb, rng=None, variation=None, spans=None):
-    from .speech import TRAIN_SPEAKERS, render_speech
+def _spoken_by(speakers: str):
+    """The speech renderer for one of data/speech.py's speaker lists (imported on first use)."""
+    def render_spoken(symbols, cb, rng=None, variation=None, spans=None):
+        from . import speech
 
-    return render_speech(symbols, cb, rng, variation, speakers=TRAIN_SPEAKERS, spans=spans)
-
-
-def _speech_wide(symbols, cb, rng=None, variation=None, spans=None):
-    from .speech import TRAIN_SPEAKERS_WIDE, render_speech
-
-    return render_speech(symbols, cb, rng, variation, speakers=TRAIN_SPEAKERS_WIDE, spans=spans)
-
-
-def _speech_heldout(symbols, cb, rng=None, variation=None, spans=None):
-    from .speech import HELDOUT_SPEAKERS, render_speech
-
-    return render_speech(symbols, cb, rng, variation, speakers=HELDOUT_SPEAKERS, spans=spans)
+        return speech.render_speech(symbols, cb, rng, variation, speakers=getattr(speech, speakers), spans=spans)
+    return render_spoken
 
 
 RENDERERS = {"tone": render_tone, "tone_independent": _independent, "pulse": _pulse, "carrier": _carrier,
-             "speech": _speech, "speech_wide": _speech_wide, "speech_heldout": _speech_heldout}
+             "speech": _spoken_by("TRAIN_SPEAKERS"), "speech_wide": _spoken_by("TRAIN_SPEAKERS_WIDE"),
+             "speech_heldout": _spoken_by("HELDOUT_SPEAKERS")}
 # the answers: canonical tones in every domain, so the model answers in tones and the tone ear scores them
 ANSWER_DOMAIN = {d: "tone" for d in RENDERERS if d != "tone"}
 
