@@ -3,7 +3,7 @@
 # tested in every domain, from scratch and fine-tuned from the other domain's model (train.init).
 #   0 test sets: test_iid rendered in each domain             3 decode every model on every domain's set
 #   1 train from scratch in each domain (seeds in parallel)   4 score (the answers are tones: the tone ear)
-#     (full budget, and the fine-tuning budget)                5 report -> exp/RESULTS.md
+#     (full budget, and the fine-tuning budget)                5 report -> exp/RESULTS.md, exp/TRANSFER.md
 #   2 fine-tune each seed from each other domain's model
 # Runs: exp/<domain>_seed<N> (scratch), exp/<domain>_short_seed<N> (scratch, $ft_steps steps: the
 # budget a fine-tune gets), exp/<from>2<to>_seed<N> (fine-tuned). Test sets in another
@@ -103,6 +103,8 @@ fi
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: report -> $exp/RESULTS.md"
   jericho report --book "$exp"/*_seed*/score_*/summary.json --by none > "$exp/RESULTS.md"
-  cat "$exp/RESULTS.md"
+  log "Stage 5: transfer tables -> $exp/TRANSFER.md"
+  python local/transfer_table.py "$exp" --task "$task" --domains "$domains" > "$exp/TRANSFER.md"
+  cat "$exp/TRANSFER.md"
 fi
 log "done (stages $stage-$stop_stage)"
