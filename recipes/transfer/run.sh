@@ -34,17 +34,26 @@ data=data          # where test sets go
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (transfer/run.sh) $*" >&2; }
 export OMP_NUM_THREADS=1
 
-train_all() {  # train_all NAME DOMAIN [--set ...] over $seeds, $parallel at a time; JOB = the seed
-  local name=$1 domain=$2; shift 2
-  local pids=() s
-  for s in $seeds; do
-    mkdir -p "$exp/${name}_seed$s/log"
-    jericho train --config "$conf" --out "$exp/${name}_seed$s" --resume --quiet --set "train.seed=$s" \
-      --set "train.domain=$domain" "${@//JOB/$s}" > "$exp/${name}_seed$s/log/train.stage.log" 2>&1 &
-    pids+=($!)
-    if [ ${#pids[@]} -ge "$parallel" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+queue=()  # the commands stages 1-4 run, $parallel at a time (one thread each): one job per run
+enqueue() { queue+=("$(printf '%q ' "$@")"); }
+run_queue() {  # run the queued commands, $parallel at a time, then empty the queue; a failure stops the recipe
+  local j n=0
+  for j in "${queue[@]}"; do
+    if [ "$n" -ge "$parallel" ]; then wait -n; n=$((n - 1)); fi
+    eval "$j" & n=$((n + 1))
   done
-  for p in "${pids[@]}"; do wait "$p"; done
+  while [ "$n" -gt 0 ]; do wait -n; n=$((n - 1)); done
+  queue=()
+}
+train_one() {  # train_one RUN_DIR SEED DOMAIN [--set ...]: a run trains (or resumes) in one domain
+  local out=$1 s=$2 domain=$3; shift 3
+  mkdir -p "$out/log"
+  jericho train --config "$conf" --out "$out" --resume --quiet --set "train.seed=$s" \
+    --set "train.domain=$domain" "$@" > "$out/log/train.stage.log" 2>&1
+}
+queue_seeds() {  # queue_seeds NAME DOMAIN [--set ...]: train_one per seed; JOB in the options = the seed
+  local name=$1 domain=$2 s; shift 2
+  for s in $seeds; do enqueue train_one "$exp/${name}_seed$s" "$s" "$domain" "${@//JOB/$s}"; done
 }
 
 runs() { for d in $domains; do echo "$d ${d}_short"; for f in $domains; do [ "$f" = "$d" ] || echo "${f}2$d"; done; done; }
@@ -58,18 +67,18 @@ if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
   done
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
-  for d in $domains; do log "Stage 1: train $exp/${d}_seed<N> from scratch (seeds $seeds)"; train_all "$d" "$d"; done
-  for d in $domains; do
-    log "Stage 1: train $exp/${d}_short_seed<N> from scratch for the fine-tuning budget ($ft_steps steps)"
-    train_all "${d}_short" "$d" --set "train.steps=$ft_steps" --set train.warmup=50
-  done
+  log "Stage 1: train $exp/<domain>_seed<N> from scratch, then <domain>_short_seed<N> for the fine-tuning budget ($ft_steps steps)"
+  for d in $domains; do queue_seeds "$d" "$d"; done
+  for d in $domains; do queue_seeds "${d}_short" "$d" --set "train.steps=$ft_steps" --set train.warmup=50; done
+  run_queue
 fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
+  log "Stage 2: fine-tune $exp/<from>2<to>_seed<N> in <to> from $exp/<from>_seed<N> ($ft_steps steps)"
   for d in $domains; do for f in $domains; do [ "$f" = "$d" ] && continue
-    log "Stage 2: fine-tune $exp/${f}2${d}_seed<N> in $d from $exp/${f}_seed<N> ($ft_steps steps)"
-    train_all "${f}2$d" "$d" --set "train.init=$exp/${f}_seedJOB/best.pt" --set "train.steps=$ft_steps" \
+    queue_seeds "${f}2$d" "$d" --set "train.init=$exp/${f}_seedJOB/best.pt" --set "train.steps=$ft_steps" \
       --set train.warmup=50
   done; done
+  run_queue
 fi
 test_run() {  # test_run RUN_DIR: decode (stage 3) and score (stage 4) every domain's test set
   local e=$1 d name done_
@@ -91,14 +100,11 @@ test_run() {  # test_run RUN_DIR: decode (stage 3) and score (stage 4) every dom
   done
 }
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 3 ]; then
-  pids=()  # $parallel runs at a time, one thread each, as training
   for r in $(runs); do for s in $seeds; do
     [ -f "$exp/${r}_seed$s/best.pt" ] || { log "no $exp/${r}_seed$s/best.pt: not tested"; continue; }
-    test_run "$exp/${r}_seed$s" &
-    pids+=($!)
-    if [ ${#pids[@]} -ge "$parallel" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+    enqueue test_run "$exp/${r}_seed$s"
   done; done
-  for p in "${pids[@]}"; do wait "$p"; done
+  run_queue
 fi
 if [ "$stage" -le 5 ] && [ "$stop_stage" -ge 5 ]; then
   log "Stage 5: report -> $exp/RESULTS.md"
