@@ -2,6 +2,7 @@
 # Cross-domain transfer (issue #34): a task (Mirror by default) trained in one signal domain and
 # tested in every domain, from scratch and fine-tuned from the other domain's model (train.init).
 #   0 test sets: test_iid rendered in each domain             3 decode every model on every domain's set
+#                                                               (a _short run on its own domain's only)
 #   1 train from scratch in each domain (seeds in parallel)   4 score (the answers are tones: the tone ear)
 #     (full budget, and the fine-tuning budget)                5 report -> exp/RESULTS.md, exp/TRANSFER.md
 #   2 fine-tune each seed from each other domain's model
@@ -80,9 +81,9 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   done; done
   run_queue
 fi
-test_run() {  # test_run RUN_DIR: decode (stage 3) and score (stage 4) every domain's test set
+test_run() {  # test_run RUN_DIR DOMAINS: decode (stage 3) and score (stage 4) each domain's test set
   local e=$1 d name done_
-  for d in $domains; do
+  for d in $2; do
     name=${task}_test_iid; [ "$d" = tone ] || name=${task}_robust_$d
     done_=$e/score_$name/summary.json  # scored since the model and the test set last changed: skip
     if [ -f "$done_" ] && [ "$done_" -nt "$e/best.pt" ] && [ "$done_" -nt "$data/$d/test_iid/manifest.jsonl" ]; then
@@ -102,7 +103,7 @@ test_run() {  # test_run RUN_DIR: decode (stage 3) and score (stage 4) every dom
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 3 ]; then
   for r in $(runs); do for s in $seeds; do
     [ -f "$exp/${r}_seed$s/best.pt" ] || { log "no $exp/${r}_seed$s/best.pt: not tested"; continue; }
-    enqueue test_run "$exp/${r}_seed$s"
+    enqueue test_run "$exp/${r}_seed$s" "$([[ $r = *_short ]] && echo "${r%_short}" || echo "$domains")"
   done; done
   run_queue
 fi
