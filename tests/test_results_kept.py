@@ -71,3 +71,15 @@ def test_every_kept_json_file_parses_with_a_strict_reader():
         text = p.read_text(encoding="utf-8")
         for line in ([text] if p.suffix == ".json" else [ln for ln in text.splitlines() if ln.strip()]):
             loads_strict(line)
+
+
+def test_transfer_tables_in_the_write_up_come_from_kept_runs():
+    """recipes/transfer/README.md quotes local/transfer_table.py's tables over outputs/transfer/ verbatim."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("transfer_table", ROOT / "recipes/transfer/local/transfer_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = module.tables(ROOT / "outputs/transfer", "mirror", ["tone", "carrier", "pulse"])
+    assert "not run" not in text
+    assert text in (ROOT / "recipes/transfer/README.md").read_text()
