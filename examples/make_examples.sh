@@ -4,7 +4,8 @@
 # (examples/audio/index.jsonl). Per split: the first two right answers and the first wrong one, if
 # any (an honest failure). The models are each task's default (recipes/<task>/conf/train_cpu.yaml) and
 # the multitask model (one checkpoint answering all three tasks), on clean, noisy, reverberant and
-# independently rendered inputs. tests/test_examples.py decodes these
+# independently rendered inputs; and Mirror models that hear the keyed-carrier and pulse-interval
+# domains (recipes/transfer, seed 0). tests/test_examples.py decodes these
 # inputs again and checks the answers.
 #   examples/make_examples.sh            # from the repository root, jericho on PATH
 set -euo pipefail
@@ -59,6 +60,8 @@ mod mod_cpu_seed0.pt recipes/mod/conf/train_cpu.yaml test_iid,test_ood_length,te
 mirror multitask_cpu_seed0.pt recipes/multitask/conf/train_cpu.yaml test_iid,test_ood_length,test_ood_symbol,robust_snr10
 bracket multitask_cpu_seed0.pt recipes/multitask/conf/train_cpu.yaml test_iid,test_ood_length,robust_snr10
 mod multitask_cpu_seed0.pt recipes/multitask/conf/train_cpu.yaml test_iid,test_ood_compose
+mirror mirror_carrier_seed0.pt recipes/transfer/conf/train_cpu.yaml robust_carrier,robust_carrier_snr10
+mirror mirror_pulse_seed0.pt recipes/transfer/conf/train_cpu.yaml robust_pulse,robust_pulse_snr10
 LIST
 rm -rf "$out" && mv "$out.new" "$out"
 echo "examples/audio: $(wc -l < "$out/index.jsonl") triples, $(du -sh "$out" | cut -f1)" >&2

@@ -2,7 +2,8 @@
 # Cross-domain transfer (issue #34): a task (Mirror by default) trained in one signal domain and
 # tested in every domain, from scratch and fine-tuned from the other domain's model (train.init).
 #   0 test sets: test_iid rendered in each domain             3 decode every model on every domain's set
-#                                                               (a _short run on its own domain's only)
+#                                                               (a _short run on its own domain's only;
+#                                                               an in-domain run also at $snr dB)
 #   1 train from scratch in each domain (seeds in parallel)   4 score (the answers are tones: the tone ear)
 #     (full budget, and the fine-tuning budget)                5 report -> exp/RESULTS.md, exp/TRANSFER.md
 #   2 fine-tune each seed from each other domain's model
@@ -10,7 +11,7 @@
 # budget a fine-tune gets), exp/<from>2<to>_seed<N> (fine-tuned). Test sets in another
 # domain than tone are scored as robustness conditions (score_<task>_robust_<domain>), so the book's
 # rows read "<task>/test_iid" (tone) and "<task>/test_iid @ <domain>".
-#   ./run.sh                      # Mirror, all of it on 2 cores (~2 h for three domains)
+#   ./run.sh                      # Mirror, all of it on 2 cores (~1 h 15 min for three domains)
 #   ./run.sh --stage 3            # decode, score and report again
 #   ./run.sh --task mod --conf conf/train_cpu_mod.yaml --exp exp/mod --data data/mod   # Mod
 set -euo pipefail
@@ -26,6 +27,7 @@ conf=conf/train_cpu.yaml  # training config
 ft_steps=1000      # fine-tuning steps (with warmup 50)
 n_test=200         # utterances per test set
 seed=7             # seed of the test sets
+snr=10             # the in-domain models are also heard at this SNR (dB) in their own domain
 parallel=2         # training runs at a time (one thread each)
 exp=exp            # where runs go
 data=data          # where test sets go
@@ -60,12 +62,13 @@ queue_seeds() {  # queue_seeds NAME DOMAIN [--set ...]: train_one per seed; JOB 
 runs() { for d in $domains; do echo "$d ${d}_short"; for f in $domains; do [ "$f" = "$d" ] || echo "${f}2$d"; done; done; }
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
-  for d in $domains; do
-    [ -f "$data/$d/test_iid/manifest.jsonl" ] && continue  # made from the same seed: the same bytes
-    log "Stage 0: $task test_iid in domain $d"
+  for d in $domains; do for set in test_iid "test_iid_snr$snr"; do
+    [ -f "$data/$d/$set/manifest.jsonl" ] && continue  # made from the same seed: the same bytes
+    log "Stage 0: $task $set in domain $d"
+    noise=(); [ "$set" = test_iid ] || noise=(--snr-db "$snr")
     jericho synth --task "$task" --split test_iid --n "$n_test" --seed "$seed" --config "$conf" --domain "$d" \
-      --jobs 2 --quiet --out "$data/$d/test_iid" > /dev/null
-  done
+      "${noise[@]}" --jobs 2 --quiet --out "$data/$d/$set" > /dev/null
+  done; done
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
   log "Stage 1: train $exp/<domain>_seed<N> from scratch, then <domain>_short_seed<N> for the fine-tuning budget ($ft_steps steps)"
@@ -81,21 +84,27 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   done; done
   run_queue
 fi
-test_run() {  # test_run RUN_DIR DOMAINS: decode (stage 3) and score (stage 4) each domain's test set
-  local e=$1 d name done_
-  for d in $2; do
-    name=${task}_test_iid; [ "$d" = tone ] || name=${task}_robust_$d
+test_run() {  # test_run RUN_DIR DOMAIN/SET...: decode (stage 3) and score (stage 4) each test set
+  local e=$1 t d set name done_; shift
+  for t in "$@"; do
+    d=${t%%/*} set=${t#*/}
+    case $t in  # the score's name: tone's test_iid is the main condition, the rest robustness conditions
+      tone/test_iid) name=${task}_test_iid ;;
+      tone/*) name=${task}_robust_snr$snr ;;
+      */test_iid) name=${task}_robust_$d ;;
+      *) name=${task}_robust_${d}_snr$snr ;;
+    esac
     done_=$e/score_$name/summary.json  # scored since the model and the test set last changed: skip
-    if [ -f "$done_" ] && [ "$done_" -nt "$e/best.pt" ] && [ "$done_" -nt "$data/$d/test_iid/manifest.jsonl" ]; then
+    if [ -f "$done_" ] && [ "$done_" -nt "$e/best.pt" ] && [ "$done_" -nt "$data/$t/manifest.jsonl" ]; then
       continue
     fi
     if [ "$stage" -le 3 ]; then
-      log "Stage 3: decode $data/$d/test_iid with $e"
-      jericho decode --ckpt "$e/best.pt" "$data/$d/test_iid/manifest.jsonl" --quiet --overwrite \
+      log "Stage 3: decode $data/$t with $e"
+      jericho decode --ckpt "$e/best.pt" "$data/$t/manifest.jsonl" --quiet --overwrite \
         --out "$e/decode_$name" > /dev/null
     fi
     if [ "$stop_stage" -ge 4 ]; then
-      jericho score --ref "$data/$d/test_iid/manifest.jsonl" --hyp "$e/decode_$name/manifest.jsonl" \
+      jericho score --ref "$data/$t/manifest.jsonl" --hyp "$e/decode_$name/manifest.jsonl" \
         --quiet --out "$e/score_$name" > /dev/null
     fi
   done
@@ -103,7 +112,10 @@ test_run() {  # test_run RUN_DIR DOMAINS: decode (stage 3) and score (stage 4) e
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 3 ]; then
   for r in $(runs); do for s in $seeds; do
     [ -f "$exp/${r}_seed$s/best.pt" ] || { log "no $exp/${r}_seed$s/best.pt: not tested"; continue; }
-    enqueue test_run "$exp/${r}_seed$s" "$([[ $r = *_short ]] && echo "${r%_short}" || echo "$domains")"
+    sets=(); for d in $domains; do sets+=("$d/test_iid"); done
+    [[ $r = *_short ]] && sets=("${r%_short}/test_iid")  # at the fine-tuning budget: its own domain only
+    [[ " $domains " = *" $r "* ]] && sets+=("$r/test_iid_snr$snr")  # in-domain, full budget: noise too
+    enqueue test_run "$exp/${r}_seed$s" "${sets[@]}"
   done; done
   run_queue
 fi
