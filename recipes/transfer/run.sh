@@ -8,9 +8,10 @@
 #     (full budget, and the fine-tuning budget)                5 report -> exp/RESULTS.md, exp/TRANSFER.md
 #   2 fine-tune each seed from each other domain's model
 # Runs: exp/<domain>_seed<N> (scratch), exp/<domain>_short_seed<N> (scratch, $ft_steps steps: the
-# budget a fine-tune gets), exp/<from>2<to>_seed<N> (fine-tuned). Test sets in another
-# domain than tone are scored as robustness conditions (score_<task>_robust_<domain>), so the book's
-# rows read "<task>/test_iid" (tone) and "<task>/test_iid @ <domain>".
+# budget a fine-tune gets), exp/<from>2<to>_seed<N> (fine-tuned). Test sets: $data/test_iid (tone) and
+# the robust sets of the other recipes, $data/robust_<domain>[_snrN] and $data/robust_snrN, scored as
+# robustness conditions (score_<task>_robust_...), so the book's rows read "<task>/test_iid" (tone)
+# and "<task>/test_iid @ <domain>".
 #   ./run.sh                      # Mirror, all of it on 2 cores (~1 h 15 min for three domains)
 #   ./run.sh --stage 3            # decode, score and report again
 #   ./run.sh --task mod --conf conf/train_cpu_mod.yaml --exp exp/mod --data data/mod   # Mod
@@ -35,6 +36,7 @@ data=data          # where test sets go
 
 . ../utils/parse_options.sh
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (transfer/run.sh) $*" >&2; }
+. ../utils/robust_sets.sh  # robust_args: the synth options of robust_<domain>[_snrN], robust_snrN
 export OMP_NUM_THREADS=1
 
 queue=()  # the commands stages 1-4 run, $parallel at a time (one thread each): one job per run
@@ -59,15 +61,23 @@ queue_seeds() {  # queue_seeds NAME DOMAIN [--set ...]: train_one per seed; JOB 
   for s in $seeds; do enqueue train_one "$exp/${name}_seed$s" "$s" "$domain" "${@//JOB/$s}"; done
 }
 
+set_of() {  # set_of DOMAIN [SNR]: the test set's name, as the other recipes name robust sets
+  case $1:${2:-} in
+    tone:) echo test_iid ;;
+    tone:*) echo "robust_snr$2" ;;
+    *:) echo "robust_$1" ;;
+    *) echo "robust_$1_snr$2" ;;
+  esac
+}
 runs() { for d in $domains; do echo "$d ${d}_short"; for f in $domains; do [ "$f" = "$d" ] || echo "${f}2$d"; done; done; }
 
 if [ "$stage" -le 0 ] && [ "$stop_stage" -ge 0 ]; then
-  for d in $domains; do for set in test_iid "test_iid_snr$snr"; do
-    [ -f "$data/$d/$set/manifest.jsonl" ] && continue  # made from the same seed: the same bytes
-    log "Stage 0: $task $set in domain $d"
-    noise=(); [ "$set" = test_iid ] || noise=(--snr-db "$snr")
-    jericho synth --task "$task" --split test_iid --n "$n_test" --seed "$seed" --config "$conf" --domain "$d" \
-      "${noise[@]}" --jobs 2 --quiet --out "$data/$d/$set" > /dev/null
+  for d in $domains; do for set in "$(set_of "$d")" "$(set_of "$d" "$snr")"; do
+    [ -f "$data/$set/manifest.jsonl" ] && continue  # made from the same seed: the same bytes
+    log "Stage 0: $task $set"
+    opts=$(robust_args "$set") || opts=""  # test_iid itself: no options
+    jericho synth --task "$task" --split test_iid --n "$n_test" --seed "$seed" --config "$conf" $opts \
+      --jobs 2 --quiet --out "$data/$set" > /dev/null
   done; done
 fi
 if [ "$stage" -le 1 ] && [ "$stop_stage" -ge 1 ]; then
@@ -84,16 +94,10 @@ if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   done; done
   run_queue
 fi
-test_run() {  # test_run RUN_DIR DOMAIN/SET...: decode (stage 3) and score (stage 4) each test set
-  local e=$1 t d set name done_; shift
+test_run() {  # test_run RUN_DIR SET...: decode (stage 3) and score (stage 4) each test set
+  local e=$1 t name done_; shift
   for t in "$@"; do
-    d=${t%%/*} set=${t#*/}
-    case $t in  # the score's name: tone's test_iid is the main condition, the rest robustness conditions
-      tone/test_iid) name=${task}_test_iid ;;
-      tone/*) name=${task}_robust_snr$snr ;;
-      */test_iid) name=${task}_robust_$d ;;
-      *) name=${task}_robust_${d}_snr$snr ;;
-    esac
+    name=${task}_$t
     done_=$e/score_$name/summary.json  # scored since the model and the test set last changed: skip
     if [ -f "$done_" ] && [ "$done_" -nt "$e/best.pt" ] && [ "$done_" -nt "$data/$t/manifest.jsonl" ]; then
       continue
@@ -112,9 +116,9 @@ test_run() {  # test_run RUN_DIR DOMAIN/SET...: decode (stage 3) and score (stag
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 3 ]; then
   for r in $(runs); do for s in $seeds; do
     [ -f "$exp/${r}_seed$s/best.pt" ] || { log "no $exp/${r}_seed$s/best.pt: not tested"; continue; }
-    sets=(); for d in $domains; do sets+=("$d/test_iid"); done
-    [[ $r = *_short ]] && sets=("${r%_short}/test_iid")  # at the fine-tuning budget: its own domain only
-    [[ " $domains " = *" $r "* ]] && sets+=("$r/test_iid_snr$snr")  # in-domain, full budget: noise too
+    sets=(); for d in $domains; do sets+=("$(set_of "$d")"); done
+    [[ $r = *_short ]] && sets=("$(set_of "${r%_short}")")  # at the fine-tuning budget: its own domain only
+    [[ " $domains " = *" $r "* ]] && sets+=("$(set_of "$r" "$snr")")  # in-domain, full budget: noise too
     enqueue test_run "$exp/${r}_seed$s" "${sets[@]}"
   done; done
   run_queue
