@@ -94,7 +94,7 @@ def _mean_sd(values: list[float]) -> str:
     return f"{_pct(statistics.mean(values))} ± {_pct(statistics.stdev(values))}"
 
 
-def _table(header: list[str], rows: list[list], fmt: str) -> str:
+def book_table(header: list[str], rows: list[list], fmt: str) -> str:
     """Markdown without column padding (the book is read as source too, and padding doubles its
     size); csv and latex as `jericho report` renders them."""
     if fmt != "md":
@@ -186,7 +186,7 @@ def config_table(entries: list[Entry], fmt: str) -> str:
                      ", ".join(_pct(v) for v in em) if len(em) >= 3 else "",
                      _mean_sd([g["token_acc"] for g in gs]) if len(gs) > 1 else _pct(gs[0]["token_acc"]),
                      _notes(gs, lab[0] == 2)])
-    return _table(["task/split", "n", "constant answer", "exact match %", "per seed",
+    return book_table(["task/split", "n", "constant answer", "exact match %", "per seed",
                    "token acc %", "notes"], rows, fmt)
 
 
@@ -202,7 +202,7 @@ def _info_line(folders: list[str], infos: dict) -> str:
     return "; ".join(p for p in parts if p)
 
 
-def _with_seeds(values: list[float]) -> str:
+def with_seeds(values: list[float]) -> str:
     """mean ± sd followed by each seed's value, or each value below three seeds."""
     return _mean_sd(values) + (f" ({', '.join(_pct(v) for v in values)})" if len(values) >= 3 else "")
 
@@ -222,8 +222,8 @@ def ablation_table(family: list[Entry], infos: dict, fmt: str) -> str:
         walls = [infos[f]["train_wall_s"] for f in fs if infos[f]["train_wall_s"] != ""]
         rows.append([a, len(fs), infos[fs[0]]["model"], infos[fs[0]]["training"].split(";")[0],
                      round(statistics.mean(walls)) if walls else ""] +
-                    [_with_seeds(em[a, k]) if em[a, k] else "" for k in keys])
-    return _table(["variant", "seeds", "model", "budget", "train s a seed"] + keys, rows, fmt)
+                    [with_seeds(em[a, k]) if em[a, k] else "" for k in keys])
+    return book_table(["variant", "seeds", "model", "budget", "train s a seed"] + keys, rows, fmt)
 
 
 HEADLINE_CONDITIONS = (("snr10", "10 dB SNR"), ("independent", "independent renderer"), ("reverb", "reverberant"))
@@ -246,10 +246,10 @@ def headline_table(entries: list[Entry], fmt: str) -> str:
     for (run, task), c in sorted(cells.items(), key=lambda kv: (list(TASK_SPLITS).index(kv[0][1])
                                                                  if kv[0][1] in TASK_SPLITS else 99, kv[0][0])):
         ood = [s for s in TASK_SPLITS.get(task, []) if s.startswith("test_ood") and c.get(s)]
-        rows.append([task, run, len(seeds[run, task]), _with_seeds(c["test_iid"]) if c.get("test_iid") else "",
-                     "; ".join(f"{s[len('test_ood_'):]}: {_with_seeds(c[s])}" for s in ood)] +
-                    [_with_seeds(c[k]) if c.get(k) else "not measured" for k, _ in HEADLINE_CONDITIONS])
-    return _table(["task", "configuration", "seeds", "IID exact match %", "out of distribution"] +
+        rows.append([task, run, len(seeds[run, task]), with_seeds(c["test_iid"]) if c.get("test_iid") else "",
+                     "; ".join(f"{s[len('test_ood_'):]}: {with_seeds(c[s])}" for s in ood)] +
+                    [with_seeds(c[k]) if c.get(k) else "not measured" for k, _ in HEADLINE_CONDITIONS])
+    return book_table(["task", "configuration", "seeds", "IID exact match %", "out of distribution"] +
                   [name for _, name in HEADLINE_CONDITIONS], rows, fmt)
 
 
@@ -279,7 +279,7 @@ def breakdown_table(main: list[Entry], by: str, fmt: str) -> str | None:
             if len(b) > 1:
                 rows.append([e.folder, key, "  ".join(f"{v}: {_pct(x['exact_match'])} ({x['count']})"
                                                    for v, x in b.items())])
-    return _table(["run", "task/split", f"{by}: exact match (n)"], rows, fmt) if rows else None
+    return book_table(["run", "task/split", f"{by}: exact match (n)"], rows, fmt) if rows else None
 
 
 def score_sections(paths: list[str], fmt: str, by: str | None, title) -> list[str]:

@@ -16,7 +16,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from jericho_cli.reporting.book import _table, _with_seeds, load_entries
+from jericho_cli.reporting.book import load_entries, book_table, with_seeds
 
 
 def exact_by_run_and_domain(folder: Path, task: str) -> dict:
@@ -33,16 +33,16 @@ def exact_by_run_and_domain(folder: Path, task: str) -> dict:
 
 def tables(folder: Path, task: str, domains: list[str]) -> str:
     cells = exact_by_run_and_domain(folder, task)
-    cell = lambda run, d: _with_seeds(cells[run, d]) if cells.get((run, d)) else "not run"  # noqa: E731
+    cell = lambda run, d: with_seeds(cells[run, d]) if cells.get((run, d)) else "not run"  # noqa: E731
     budget = [["scratch, fine-tuning budget"] + [cell(f"{d}_short", d) for d in domains]]
     budget += [[f"fine-tuned from {f}"] + [f"**{cell(d, d)}** (in-domain, full budget)" if f == d
                                            else cell(f"{f}2{d}", d) for d in domains] for f in domains]
     runs = domains + [f"{f}2{d}" for d in domains for f in domains if f != d]
     heard = [[r] + [cell(r, d) for d in domains] for r in runs]
     return ("Heard in the target domain (columns), each model at the same fine-tuning budget but the "
-            "diagonal's:\n\n" + _table(["model"] + [f"target {d}" for d in domains], budget, "md") +
+            "diagonal's:\n\n" + book_table(["model"] + [f"target {d}" for d in domains], budget, "md") +
             "\nEvery model heard in every domain (<from>2<to>: fine-tuned):\n\n" +
-            _table(["model"] + [f"heard on {d}" for d in domains], heard, "md"))
+            book_table(["model"] + [f"heard on {d}" for d in domains], heard, "md"))
 
 
 def main() -> int:
