@@ -4,9 +4,10 @@
 # (examples/audio/index.jsonl). Per split: the first two right answers and the first wrong one, if
 # any (an honest failure). The models are each task's default (recipes/<task>/conf/train_cpu.yaml) and
 # the multitask model (one checkpoint answering all three tasks), on clean, noisy, reverberant and
-# independently rendered inputs; and Mirror models that hear the keyed-carrier and pulse-interval
-# domains (recipes/transfer, seed 0). tests/test_examples.py decodes these
-# inputs again and checks the answers.
+# independently rendered inputs; Mirror models that hear the keyed-carrier and pulse-interval
+# domains (recipes/transfer, seed 0); and a Bracket model that hears espeak-ng speech, on voices it
+# never trained on (recipes/bracket/conf/tuning/train_cpu_speech_wide.yaml, seed 0).
+# tests/test_examples.py decodes these inputs again and checks the answers.
 #   examples/make_examples.sh            # from the repository root, jericho on PATH
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,7 @@ bracket multitask_cpu_seed0.pt recipes/multitask/conf/train_cpu.yaml test_iid,te
 mod multitask_cpu_seed0.pt recipes/multitask/conf/train_cpu.yaml test_iid,test_ood_compose
 mirror mirror_carrier_seed0.pt recipes/transfer/conf/train_cpu.yaml robust_carrier,robust_carrier_snr10
 mirror mirror_pulse_seed0.pt recipes/transfer/conf/train_cpu.yaml robust_pulse,robust_pulse_snr10
+bracket bracket_speech_seed0.pt recipes/bracket/conf/tuning/train_cpu_speech_wide.yaml robust_speech_heldout,robust_speech_heldout_snr10
 LIST
 rm -rf "$out" && mv "$out.new" "$out"
 echo "examples/audio: $(wc -l < "$out/index.jsonl") triples, $(du -sh "$out" | cut -f1)" >&2

@@ -138,11 +138,13 @@ def test_every_shipped_config_loads_and_builds_its_model(path):
 
 def test_robust_set_names_map_to_the_synth_options_that_make_them():
     names = ["robust_snr10", "robust_reverb", "robust_independent", "robust_carrier", "robust_speech_heldout",
-             "robust_speech_heldout_snr10", "robust_nonsense"]
+             "robust_speech_heldout_snr10", "robust_speech_heldout_ood_length", "robust_pulse_equal_count",
+             "robust_nonsense"]
     script = f". {ROOT / 'recipes/utils/robust_sets.sh'}; for n in {' '.join(names)}; do echo \"$(robust_args $n)\"; done"
     out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60).stdout.splitlines()
     assert out == ["--snr-db 10", "--reverb 0.3", "--domain tone_independent", "--domain carrier",
-                   "--domain speech_heldout", "--domain speech_heldout --snr-db 10", ""]
+                   "--domain speech_heldout", "--domain speech_heldout --snr-db 10",
+                   "--split test_ood_length --domain speech_heldout", "--split diag_equal_count --domain pulse", ""]
 
 
 def test_robust_len4x_is_mirror_test_ood_length_at_four_times_the_trained_lengths(tmp_path):

@@ -32,6 +32,7 @@ def classify(path: Path) -> tuple[str, str, str, str]:
         return "control", run[: -len("_shuffled")], "shuffled_answers", run
     if "_control_" in score_dir.name:
         return "control", run, score_dir.name.split("_control_", 1)[1], run
-    if "_robust_" in score_dir.name:
-        return "robustness", run, score_dir.name.split("_robust_", 1)[1], run
+    if "_robust_" in score_dir.name:  # robust_speech_heldout_ood_length: the split is the row's already
+        condition = re.sub(r"_(ood_length|equal_count)$", "", score_dir.name.split("_robust_", 1)[1])
+        return "robustness", run, condition, run
     return "main", run, "", run
