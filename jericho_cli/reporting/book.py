@@ -187,7 +187,7 @@ def config_table(entries: list[Entry], fmt: str) -> str:
                      _mean_sd([g["token_acc"] for g in gs]) if len(gs) > 1 else _pct(gs[0]["token_acc"]),
                      _notes(gs, lab[0] == 2)])
     return book_table(["task/split", "n", "constant answer", "exact match %", "per seed",
-                   "token acc %", "notes"], rows, fmt)
+                      "token acc %", "notes"], rows, fmt)
 
 
 def _info_line(folders: list[str], infos: dict) -> str:
@@ -250,7 +250,7 @@ def headline_table(entries: list[Entry], fmt: str) -> str:
                      "; ".join(f"{s[len('test_ood_'):]}: {with_seeds(c[s])}" for s in ood)] +
                     [with_seeds(c[k]) if c.get(k) else "not measured" for k, _ in HEADLINE_CONDITIONS])
     return book_table(["task", "configuration", "seeds", "IID exact match %", "out of distribution"] +
-                  [name for _, name in HEADLINE_CONDITIONS], rows, fmt)
+                      [name for _, name in HEADLINE_CONDITIONS], rows, fmt)
 
 
 def headline(paths: list[str], fmt: str = "md") -> str:

@@ -16,7 +16,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from jericho_cli.reporting.book import load_entries, book_table, with_seeds
+from jericho_cli.reporting.book import book_table, load_entries, with_seeds
 
 
 def exact_by_run_and_domain(folder: Path, task: str) -> dict:
