@@ -157,3 +157,27 @@ def test_robust_len4x_is_mirror_test_ood_length_at_four_times_the_trained_length
     rows = [json.loads(line) for line in (tmp_path / "d/manifest.jsonl").read_text().splitlines()]
     assert {r["split"] for r in rows} == {"test_ood_length"}
     assert all(11 <= len(r["input"]) <= 20 for r in rows)
+
+
+def test_transfer_recipe_end_to_end_for_mod_names_runs_by_task(tmp_path):
+    """recipes/transfer with --task mod (tiny, two domains, one seed): scratch, short and fine-tuned
+    runs named mod_<run>_seed<N> (beside Mirror's unprefixed runs in outputs/transfer/), each fine-tune
+    initialised from the other domain's scratch model, and the transfer tables read them back."""
+    conf = tmp_path / "tiny.yaml"
+    conf.write_text(f"include: {ROOT / 'recipes/transfer/conf/train_cpu_mod.yaml'}\n"
+                    "train: {steps: 4, val_every: 2, val_n: 2, batch_size: 2}\n")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    exp = tmp_path / "exp"
+    res = subprocess.run([str(ROOT / "recipes/transfer/run.sh"), "--task", "mod", "--conf", conf, "--exp", exp,
+                          "--data", tmp_path / "data", "--domains", "tone pulse", "--seeds", "0",
+                          "--ft-steps", "2", "--n-test", "3"], capture_output=True, text=True, env=env, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    runs = sorted(p.name for p in exp.iterdir() if p.is_dir())
+    assert runs == ["mod_pulse2tone_seed0", "mod_pulse_seed0", "mod_pulse_short_seed0", "mod_tone2pulse_seed0",
+                    "mod_tone_seed0", "mod_tone_short_seed0"]
+    assert f"init: {exp}/mod_tone_seed0/best.pt" in (exp / "mod_tone2pulse_seed0/config.yaml").read_text()
+    assert (exp / "mod_tone_seed0/score_mod_robust_pulse/summary.json").exists()
+    assert (exp / "mod_tone_seed0/score_mod_robust_snr10/summary.json").exists()  # in-domain, also at 10 dB
+    assert not (exp / "mod_tone_short_seed0/score_mod_robust_pulse").exists()  # _short: its own domain only
+    tables = (exp / "TRANSFER.md").read_text()
+    assert "| fine-tuned from tone |" in tables and "| tone2pulse |" in tables and "not run" not in tables

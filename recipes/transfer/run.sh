@@ -8,7 +8,9 @@
 #     (full budget, and the fine-tuning budget)                5 report -> exp/RESULTS.md, exp/TRANSFER.md
 #   2 fine-tune each seed from each other domain's model
 # Runs: exp/<domain>_seed<N> (scratch), exp/<domain>_short_seed<N> (scratch, $ft_steps steps: the
-# budget a fine-tune gets), exp/<from>2<to>_seed<N> (fine-tuned). Test sets: $data/test_iid (tone) and
+# budget a fine-tune gets), exp/<from>2<to>_seed<N> (fine-tuned); a task other than Mirror prefixes
+# its runs with its name (exp/mod/mod_<domain>_seed<N>), so both tasks' runs keep side by side in
+# outputs/transfer/. Test sets: $data/test_iid (tone) and
 # the robust sets of the other recipes, $data/robust_<domain>[_snrN] and $data/robust_snrN, scored as
 # robustness conditions (score_<task>_robust_...), so the book's rows read "<task>/test_iid" (tone)
 # and "<task>/test_iid @ <domain>".
@@ -38,6 +40,7 @@ data=data          # where test sets go
 log() { echo "$(date '+%Y-%m-%d %H:%M:%S') (transfer/run.sh) $*" >&2; }
 . ../utils/robust_sets.sh  # robust_args: the synth options of robust_<domain>[_snrN], robust_snrN
 export OMP_NUM_THREADS=1
+pre=""; [ "$task" = mirror ] || pre=${task}_  # run-name prefix (Mirror's runs were named before Mod's)
 
 queue=()  # the commands stages 1-4 run, $parallel at a time (one thread each): one job per run
 enqueue() { queue+=("$(printf '%q ' "$@")"); }
@@ -57,7 +60,7 @@ train_one() {  # train_one RUN_DIR SEED DOMAIN [--set ...]: a run trains (or res
     --set "train.domain=$domain" "$@" > "$out/log/train.stage.log" 2>&1
 }
 queue_seeds() {  # queue_seeds NAME DOMAIN [--set ...]: train_one per seed; JOB in the options = the seed
-  local name=$1 domain=$2 s; shift 2
+  local name=$pre$1 domain=$2 s; shift 2
   for s in $seeds; do enqueue train_one "$exp/${name}_seed$s" "$s" "$domain" "${@//JOB/$s}"; done
 }
 
@@ -89,7 +92,7 @@ fi
 if [ "$stage" -le 2 ] && [ "$stop_stage" -ge 2 ]; then
   log "Stage 2: fine-tune $exp/<from>2<to>_seed<N> in <to> from $exp/<from>_seed<N> ($ft_steps steps)"
   for d in $domains; do for f in $domains; do [ "$f" = "$d" ] && continue
-    queue_seeds "${f}2$d" "$d" --set "train.init=$exp/${f}_seedJOB/best.pt" --set "train.steps=$ft_steps" \
+    queue_seeds "${f}2$d" "$d" --set "train.init=$exp/$pre${f}_seedJOB/best.pt" --set "train.steps=$ft_steps" \
       --set train.warmup=50
   done; done
   run_queue
@@ -115,11 +118,11 @@ test_run() {  # test_run RUN_DIR SET...: decode (stage 3) and score (stage 4) ea
 }
 if [ "$stage" -le 4 ] && [ "$stop_stage" -ge 3 ]; then
   for r in $(runs); do for s in $seeds; do
-    [ -f "$exp/${r}_seed$s/best.pt" ] || { log "no $exp/${r}_seed$s/best.pt: not tested"; continue; }
+    [ -f "$exp/$pre${r}_seed$s/best.pt" ] || { log "no $exp/$pre${r}_seed$s/best.pt: not tested"; continue; }
     sets=(); for d in $domains; do sets+=("$(set_of "$d")"); done
     [[ $r = *_short ]] && sets=("$(set_of "${r%_short}")")  # at the fine-tuning budget: its own domain only
     [[ " $domains " = *" $r "* ]] && sets+=("$(set_of "$r" "$snr")")  # in-domain, full budget: noise too
-    enqueue test_run "$exp/${r}_seed$s" "${sets[@]}"
+    enqueue test_run "$exp/$pre${r}_seed$s" "${sets[@]}"
   done; done
   run_queue
 fi

@@ -21,13 +21,16 @@ from jericho_cli.reporting.book import book_table, load_entries, with_seeds
 
 def exact_by_run_and_domain(folder: Path, task: str) -> dict:
     """{(run, heard-in domain): [exact match per seed, in seed order]}: a score of test_iid itself is
-    the tone domain, a robustness condition named after a domain is that domain."""
-    paths = sorted(str(p) for p in folder.glob("*_seed*/score_*/summary.json"))
+    the tone domain, a robustness condition named after a domain is that domain. Runs are named as
+    run.sh names them: <run>_seed<N> for Mirror, <task>_<run>_seed<N> for another task; the keys
+    drop that prefix."""
+    pre = "" if task == "mirror" else f"{task}_"
+    paths = sorted(str(p) for p in folder.glob(f"{pre}*_seed*/score_*/summary.json"))
     cells = defaultdict(list)
     for e in sorted(load_entries(paths), key=lambda e: (e.run, e.seed)):
         g = e.summary["groups"].get(f"{task}/test_iid")
         if g is not None and e.kind in ("main", "robustness"):
-            cells[e.run, e.variant if e.kind == "robustness" else "tone"].append(g["exact_match"])
+            cells[e.run.removeprefix(pre), e.variant if e.kind == "robustness" else "tone"].append(g["exact_match"])
     return cells
 
 
