@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .answer_clock import answer_clock, past_symbols
 from .attention import rotary
 
 
@@ -133,14 +134,10 @@ class CountCopyHead(nn.Module):
 
     def clock(self, n_frames: int, device):
         """Answer frame -> (symbol index a_f, phase features)."""
-        period = self.tone + self.gap
-        u = (torch.arange(n_frames, device=device, dtype=torch.float32) * self.hop_ms
-             - self.lead + self.gap / 2) / period
+        u = answer_clock(n_frames, self.hop_ms, (self.lead, self.tone, self.gap), device)
         a = torch.floor(u)
         phi = 2 * math.pi * (u - a)[:, None] * torch.arange(1, self.HARMONICS + 1, device=device)
         return a, torch.cat([phi.sin(), phi.cos()], -1)
-
-    END_SHARPNESS = 10.0  # per symbol of count: how sharply the answer falls silent past the input's end
 
     def forward(self, h_in, frames, t_in, head_log_mag):
         """h_in (b, T, d) input states; frames (b, T*k, bins) input log-magnitude frames; head_log_mag
@@ -167,7 +164,7 @@ class CountCopyHead(nn.Module):
         # outlasts its input (a copy, a verdict, a remainder), and the output head, which noisy
         # inputs lean the gate toward, does not know where a long or noisy input ends
         heard = count.gather(1, (t_in - 1).clamp_min(0)[:, None])  # symbols in the whole input
-        past_end = torch.sigmoid(self.END_SHARPNESS * (a[None] + 0.5 - heard))[..., None]
+        past_end = past_symbols(a, heard)[..., None]
         if self.copy_only:
             answer = said
         else:
