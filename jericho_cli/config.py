@@ -229,11 +229,10 @@ MODEL = {
                      "output head's, per answer frame) or copy (the copied frames alone: a gate trained on noisy "
                      "inputs drifts to the output head, which fails where the copy holds; Mirror's default)",
                      choices=("learned", "copy")),
-    "answer_end": Opt("none", "where the answer falls silent: none (wherever the output head says) or ctc (past "
-                      "the symbols the CTC head reads in the answer, on the canonical answer clock)",
-                      choices=("none", "ctc")),
+    "answer_slots": Opt(False, "the answer says one spectrum per symbol: its frames on each symbol's tone (the "
+                        "canonical answer clock) are their mean, so no answer symbol changes pitch or splits"),
     "answer_clock_ms": Opt([50.0, 100.0, 50.0], "lead, tone and gap ms of the canonical answer (copy_align "
-                           "count, answer_end ctc); set from the codebook by train", kind=list, check=lambda v: None if len(v) == 3
+                           "count, answer_slots); set from the codebook by train", kind=list, check=lambda v: None if len(v) == 3
                            and all(isinstance(x, (int, float)) and x >= 0 for x in v) and v[1] + v[2] > 0
                            else "must be [lead_ms, tone_ms, gap_ms], non-negative, tone + gap > 0"),
     "attn_sink": Opt(False, "attention layers get a learned sink key/value every step can attend to"),

@@ -2,9 +2,9 @@
 
 Every task's reference answer says its symbols at one fixed clock (the codebook's lead, then tone +
 gap per symbol), so an answer frame's place on that clock says which answer symbol it belongs to.
-Given how many symbols the answer says (a soft count: the copy head's onsets heard in the input, or
-the CTC head's reading of the answer, model.answer_end: ctc), the frames past the last one are
-silence, whichever output path would have said something there."""
+Given how many symbols the answer says (the copy head's count of onsets heard in the input), the
+frames past the last one are silence, whichever output path would have said something there; and an
+answer may be made to say one spectrum per symbol, the mean over its slot (model.answer_slots)."""
 
 from __future__ import annotations
 
@@ -29,11 +29,18 @@ def past_symbols(a: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(END_SHARPNESS * (a[None] + 0.5 - n))
 
 
-def ctc_symbol_count(logits: torch.Tensor, n_steps: torch.Tensor) -> torch.Tensor:
-    """(b, 1): how many symbols the CTC head reads in the answer, a soft count: the expected number of
-    steps that emit a symbol the step before did not (CTC collapses repeats; class 0 is blank). Detached:
-    the CTC loss trains the head; the answer's spectral loss does not pull its count."""
-    p = torch.softmax(logits.detach().float(), -1)[..., 1:]
-    before = F.pad(p[:, :-1], (0, 0, 1, 0))
-    valid = torch.arange(p.shape[1], device=p.device)[None] < n_steps[:, None]
-    return ((p * (1 - before)).sum(-1) * valid).sum(1, keepdim=True)
+def slot_means(frames: torch.Tensor, hop_ms: float, clock_ms) -> torch.Tensor:
+    """(b, F, bins) answer log-magnitude frames -> the same with each frame on a symbol's tone (the
+    canonical clock's tone part of each slot) replaced by the mean of that slot's tone frames: one
+    spectrum per answer symbol, so no symbol changes pitch or splits halfway (model.answer_slots).
+    Frames of the lead and the gaps stay as they are."""
+    lead, tone, gap = (float(x) for x in clock_ms)
+    u = answer_clock(frames.shape[1], hop_ms, clock_ms, frames.device)
+    a = torch.floor(u)
+    phase = (u - a) * (tone + gap) + 1e-3  # ms since half a gap before the slot's tone (+ float slack)
+    on_tone = (a >= 0) & (phase >= gap / 2) & (phase < gap / 2 + tone)
+    if not on_tone.any():
+        return frames
+    member = F.one_hot(a.clamp_min(0).long(), int(a.max()) + 1).to(frames.dtype) * on_tone[:, None].to(frames.dtype)
+    means = torch.einsum("fs,bfn->bsn", member, frames) / member.sum(0).clamp_min(1)[None, :, None]
+    return torch.where(on_tone[None, :, None], torch.einsum("fs,bsn->bfn", member, means), frames)

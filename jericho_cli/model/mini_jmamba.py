@@ -20,7 +20,7 @@ import torch.nn as nn
 
 from ..config import LAYER_KINDS, ModelConfig
 from . import cpu_kernels
-from .answer_clock import answer_clock, ctc_symbol_count, past_symbols
+from .answer_clock import slot_means
 from .attention import MLP, ROTARY_BASE, CausalSelfAttention
 from .copy_heads import CountCopyHead, PositionCopyHead
 from .cores import HyenaBlock, LSTMBlock, S4DBlock
@@ -231,8 +231,6 @@ class MiniJMamba(nn.Module):
         ans = torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
         log_mag = self.out_head(ans)
         out = {"ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
-        if self.cfg.answer_end == "ctc":
-            log_mag = self._silent_past_ctc_count(log_mag, out["ctc"], t_ans)
         if self.cfg.copy_head:
             frames = self._stack(self.spec.log_mag(self._with_tail(wave)))[:, : int(t_in.max())]
             if self.cfg.copy_align == "position":
@@ -243,7 +241,7 @@ class MiniJMamba(nn.Module):
                 log_mag, out["count"], gate = self.copy(x[:, : int(t_in.max())], frames, t_in, log_mag)
                 if gate is not None:
                     out["copy_gate"] = gate
-        out["log_mag"] = log_mag
+        out["log_mag"] = self._answer_slots(log_mag)
         return out
 
     @torch.no_grad()
@@ -274,23 +272,19 @@ class MiniJMamba(nn.Module):
             if t >= n_in:
                 outs.append(x)
         ans = self.norm(torch.stack(outs, 1))
-        log_mag, ctc = self.out_head(ans), self.ctc_head(ans)
-        if self.cfg.answer_end == "ctc":  # the whole answer's count: known once its last step is run
-            log_mag = self._silent_past_ctc_count(log_mag, ctc, t_ans)
-        return {"log_mag": log_mag, "ctc": ctc, "ans_steps": t_ans, "in_steps": t_in}
+        return {"log_mag": self._answer_slots(self.out_head(ans)), "ctc": self.ctc_head(ans), "ans_steps": t_ans,
+                "in_steps": t_in}
 
-    def _silent_past_ctc_count(self, log_mag, ctc_logits, t_ans):
-        """model.answer_end: ctc. Answer frames past the symbols the CTC head reads in the answer are
-        silence: the output head, unsure where an answer ends (a voice it never heard), says its last
-        symbol again; the CTC head, trained on the whole answer at once, counts it right far more
-        often. No symbol is looked up: the count is a soft number, the frames the output head's."""
-        b, A, _ = log_mag.shape
-        frames = A * self.cfg.downsample
-        a = torch.floor(answer_clock(frames, 1000 * self.cfg.hop / self.cfg.sample_rate, self.cfg.answer_clock_ms,
-                                     log_mag.device))
-        silent = past_symbols(a, ctc_symbol_count(ctc_logits, t_ans)).to(log_mag.dtype)[..., None]
-        said = log_mag.reshape(b, frames, -1)
-        return (silent * math.log(self.spec.log_floor) + (1 - silent) * said).reshape(log_mag.shape)
+    def _answer_slots(self, log_mag):
+        """model.answer_slots: each answer symbol's tone frames say their slot's mean spectrum (on the
+        canonical answer clock): an output head unsure of a symbol otherwise drifts from one tone to
+        another within it, or splits it, and the scorer hears two symbols. Still the output head's own
+        frames, averaged: no symbol is looked up."""
+        if not self.cfg.answer_slots:
+            return log_mag
+        frames = slot_means(self.answer_frames(log_mag), 1000 * self.cfg.hop / self.cfg.sample_rate,
+                            self.cfg.answer_clock_ms)
+        return frames.reshape(log_mag.shape)
 
     def answer_frames(self, log_mag: torch.Tensor) -> torch.Tensor:
         """(b, A, k*bins) -> (b, A*k, bins) STFT frames."""
