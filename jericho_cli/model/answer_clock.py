@@ -34,7 +34,7 @@ def slot_means(frames: torch.Tensor, hop_ms: float, clock_ms) -> torch.Tensor:
     canonical clock's tone part of each slot) replaced by the mean of that slot's tone frames: one
     spectrum per answer symbol, so no symbol changes pitch or splits halfway (model.answer_slots).
     Frames of the lead and the gaps stay as they are."""
-    lead, tone, gap = (float(x) for x in clock_ms)
+    _, tone, gap = (float(x) for x in clock_ms)  # the lead is in answer_clock's phase already
     u = answer_clock(frames.shape[1], hop_ms, clock_ms, frames.device)
     a = torch.floor(u)
     phase = (u - a) * (tone + gap) + 1e-3  # ms since half a gap before the slot's tone (+ float slack)
