@@ -231,8 +231,11 @@ MODEL = {
                      choices=("learned", "copy")),
     "answer_slots": Opt(False, "the answer says one spectrum per symbol: its frames on each symbol's tone (the "
                         "canonical answer clock) are their mean, so no answer symbol changes pitch or splits"),
+    "symbol_readout": Opt(False, "each answer symbol also reads the input states where its input symbol was heard, "
+                          "found by a learned count of onsets (train.loss.count), not by position; silence past "
+                          "the input's last symbol (model/symbol_readout.py; not with copy_head)"),
     "answer_clock_ms": Opt([50.0, 100.0, 50.0], "lead, tone and gap ms of the canonical answer (copy_align "
-                           "count, answer_slots); set from the codebook by train", kind=list, check=lambda v: None if len(v) == 3
+                           "count, answer_slots, symbol_readout); set from the codebook by train", kind=list, check=lambda v: None if len(v) == 3
                            and all(isinstance(x, (int, float)) and x >= 0 for x in v) and v[1] + v[2] > 0
                            else "must be [lead_ms, tone_ms, gap_ms], non-negative, tone + gap > 0"),
     "attn_sink": Opt(False, "attention layers get a learned sink key/value every step can attend to"),
@@ -337,8 +340,8 @@ TRAIN = {
                        check=at_least(0)),
         "mrstft": Opt(0.0, "weight of multi-resolution STFT on the Griffin-Lim waveform", check=at_least(0)),
         "ctc": Opt(0.2, "weight of the auxiliary CTC head", check=at_least(0)),
-        "count": Opt(1.0, "weight of L1 between a count-aligned copy head's symbol count and the renderer's "
-                     "onsets (model.copy_align: count; unused otherwise)", check=at_least(0)),
+        "count": Opt(1.0, "weight of L1 between the model's symbol count and the renderer's onsets "
+                     "(model.copy_align: count or model.symbol_readout; unused otherwise)", check=at_least(0)),
         "copy_gate": Opt(0.0, "weight of cross-entropy between a count-aligned copy head's learned gate (its mean "
                          "logit over the answer) and whether the answer is the input, symbol for symbol: the gate "
                          "follows the task (multitask), not which path scores better on noisy training audio "
@@ -543,6 +546,8 @@ def model_config(d: dict, where: str = "model config") -> ModelConfig:
     n_ssd = sum(k == "ssd" for k in c.layers)
     if any(i >= n_ssd for i in c.lti_layers):
         raise JerichoError(f"model.lti_layers {c.lti_layers}: there are only {n_ssd} SSD layers", where)
+    if c.symbol_readout and c.copy_head:
+        raise JerichoError("model.symbol_readout and model.copy_head both count the input's symbols: use one", where)
     return c
 
 

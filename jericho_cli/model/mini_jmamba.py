@@ -24,6 +24,7 @@ from .answer_clock import slot_means
 from .attention import MLP, ROTARY_BASE, CausalSelfAttention
 from .copy_heads import CountCopyHead, PositionCopyHead
 from .cores import HyenaBlock, LSTMBlock, S4DBlock
+from .symbol_readout import SymbolReadout
 from .features import Spectral
 from .ssd import Mamba2Layer
 
@@ -148,6 +149,8 @@ class MiniJMamba(nn.Module):
             self.copy = PositionCopyHead(cfg.d_model, copy_only=copy_only) if cfg.copy_align == "position" else \
                 CountCopyHead(cfg.d_model, cfg.answer_clock_ms, 1000 * cfg.hop / cfg.sample_rate,
                               math.log(self.spec.log_floor), cfg.win, k, copy_only=copy_only)
+        if cfg.symbol_readout:  # each answer symbol reads the states of the input symbol it answers
+            self.readout = SymbolReadout(cfg.d_model, cfg.answer_clock_ms, 1000 * cfg.hop / cfg.sample_rate, k)
         self.ctc_head = nn.Linear(cfg.d_model, cfg.n_symbols + 1)
         nn.init.zeros_(self.out_head.weight)
         nn.init.constant_(self.out_head.bias, math.log(self.spec.log_floor))  # start silent
@@ -229,8 +232,15 @@ class MiniJMamba(nn.Module):
         A = int(t_ans.max())
         idx = (t_in[:, None] + torch.arange(A, device=wave.device)[None]).clamp(max=total - 1)
         ans = torch.gather(x, 1, idx[..., None].expand(-1, -1, x.shape[-1]))
-        log_mag = self.out_head(ans)
         out = {"ctc": self.ctc_head(ans), "ans_steps": t_ans, "in_steps": t_in}
+        silent = None
+        if self.cfg.symbol_readout:  # out["count"]: symbols heard up to each input step (train.loss.count)
+            ans, out["count"], silent = self.readout(x[:, : int(t_in.max())], t_in, ans)
+        log_mag = self.out_head(ans)
+        if silent is not None:
+            frames = self.answer_frames(log_mag)
+            silent = silent[..., None].to(frames.dtype)
+            log_mag = (silent * math.log(self.spec.log_floor) + (1 - silent) * frames).reshape(log_mag.shape)
         if self.cfg.copy_head:
             frames = self._stack(self.spec.log_mag(self._with_tail(wave)))[:, : int(t_in.max())]
             if self.cfg.copy_align == "position":
@@ -252,8 +262,9 @@ class MiniJMamba(nn.Module):
         when a window is set. Batch size 1; returns what forward() returns."""
         if wave.shape[0] != 1:
             raise ValueError("stream() takes one utterance at a time")
-        if self.cfg.copy_head:
-            raise ValueError("the copy head attends over the whole input: no bounded-memory streaming")
+        if self.cfg.copy_head or self.cfg.symbol_readout:
+            raise ValueError("the copy head and the symbol readout attend over the whole input: no bounded-memory "
+                             "streaming")
         h = self._input(wave)
         t_in = self.input_steps(n_samples).clamp(max=h.shape[1])
         t_ans = self.answer_steps(t_in)
@@ -316,7 +327,7 @@ class MiniJMamba(nn.Module):
                 b = self.blocks[i]
                 groups["ssd" if isinstance(b, SSDBlock) else "attention" if isinstance(b, AttnBlock)
                        else "core"] += p.numel()
-            elif name.startswith(("out_head", "norm.", "copy.")):
+            elif name.startswith(("out_head", "norm.", "copy.", "readout.")):
                 groups["output"] += p.numel()
             elif name.startswith("ctc_head"):
                 groups["ctc"] += p.numel()

@@ -153,7 +153,7 @@ def make_targets(model: MiniJMamba, examples: list[TrainExample], device):
     fidx = torch.arange(frames, device=device)[None]
     tgt = torch.where(fidx[..., None] < tgt_frames[:, None, None], tgt, torch.full_like(tgt, floor))
     mask = (fidx < (ans_steps * k)[:, None]).float()
-    heads = None  # what a count-aligned copy head's onset detector and gate are trained toward
-    if model.cfg.copy_head and model.cfg.copy_align == "count":
+    heads = None  # what a model's symbol count (count copy head, symbol readout) and copy gate are trained toward
+    if (model.cfg.copy_head and model.cfg.copy_align == "count") or model.cfg.symbol_readout:
         heads = (*count_targets(model, examples, in_steps, device), *copy_targets(examples, device))
     return wave, n, ans_steps, tgt, mask, tgt_wave, heads
