@@ -234,6 +234,9 @@ MODEL = {
     "symbol_readout": Opt(False, "each answer symbol also reads the input states where its input symbol was heard, "
                           "found by a learned count of onsets (train.loss.count), not by position; silence past "
                           "the input's last symbol (model/symbol_readout.py; not with copy_head)"),
+    "readout_refractory_ms": Opt(0.0, "symbol_readout: after an onset no other begins for this long (at least "
+                                 "one model step): the shortest symbol's duration, so a spoken word's second "
+                                 "syllable is not counted as a word", kind=(int, float), check=at_least(0)),
     "answer_clock_ms": Opt([50.0, 100.0, 50.0], "lead, tone and gap ms of the canonical answer (copy_align "
                            "count, answer_slots, symbol_readout); set from the codebook by train", kind=list, check=lambda v: None if len(v) == 3
                            and all(isinstance(x, (int, float)) and x >= 0 for x in v) and v[1] + v[2] > 0

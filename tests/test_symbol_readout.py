@@ -102,3 +102,19 @@ def test_train_sets_the_answer_clock_for_the_readout(cli):
     assert res.exit_code == 0, res.stdout
     model = json.loads(res.stdout)["model"]
     assert model["symbol_readout"] is True and model["answer_clock_ms"] == list(CLOCK)
+
+
+def test_a_refractory_time_counts_a_words_second_syllable_as_no_new_word():
+    """model.readout_refractory_ms: onsets 3 steps apart (a two-syllable word) count once when no
+    onset may follow another within 4 steps, twice with the default (one step); onsets further apart
+    count each."""
+    d, k = 8, 2
+    one_step, four_steps = _readout_with_onsets_on_feature_0(d, k), SymbolReadout(d, CLOCK, 10.0, k, refractory_ms=80.0)
+    four_steps.load_state_dict(one_step.state_dict())
+    assert four_steps.refractory == 4 and one_step.refractory == 1
+    h = torch.zeros(1, 20, d)
+    h[0, [2, 5, 12], 0] = 1.0  # a word at step 2 whose second syllable starts at 5; the next word at 12
+    t_in = torch.tensor([20])
+    with torch.no_grad():
+        assert round(float(one_step.counts(h, t_in)[0, -1])) == 3
+        assert round(float(four_steps.counts(h, t_in)[0, -1])) == 2

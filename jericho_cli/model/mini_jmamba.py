@@ -150,7 +150,8 @@ class MiniJMamba(nn.Module):
                 CountCopyHead(cfg.d_model, cfg.answer_clock_ms, 1000 * cfg.hop / cfg.sample_rate,
                               math.log(self.spec.log_floor), cfg.win, k, copy_only=copy_only)
         if cfg.symbol_readout:  # each answer symbol reads the states of the input symbol it answers
-            self.readout = SymbolReadout(cfg.d_model, cfg.answer_clock_ms, 1000 * cfg.hop / cfg.sample_rate, k)
+            self.readout = SymbolReadout(cfg.d_model, cfg.answer_clock_ms, 1000 * cfg.hop / cfg.sample_rate, k,
+                                         cfg.readout_refractory_ms)
         self.ctc_head = nn.Linear(cfg.d_model, cfg.n_symbols + 1)
         nn.init.zeros_(self.out_head.weight)
         nn.init.constant_(self.out_head.bias, math.log(self.spec.log_floor))  # start silent

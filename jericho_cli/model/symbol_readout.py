@@ -24,9 +24,11 @@ from .answer_clock import answer_clock, past_symbols
 
 
 class SymbolReadout(nn.Module):
-    def __init__(self, d_model: int, clock_ms, hop_ms: float, k: int):
+    def __init__(self, d_model: int, clock_ms, hop_ms: float, k: int, refractory_ms: float = 0.0):
         super().__init__()
         self.clock_ms, self.hop_ms, self.k = tuple(float(x) for x in clock_ms), hop_ms, k
+        # steps after an onset in which no other can begin (model.readout_refractory_ms; at least one)
+        self.refractory = max(1, round(refractory_ms / (hop_ms * k)))
         self.onset = nn.Linear(d_model, 1)
         nn.init.zeros_(self.onset.weight)
         nn.init.constant_(self.onset.bias, -4.0)  # few onsets at first: counts start near 0
@@ -38,9 +40,12 @@ class SymbolReadout(nn.Module):
         """(b, T) symbols begun up to each input step (flat past the input's end)."""
         valid = torch.arange(h_in.shape[1], device=h_in.device)[None] < t_in[:, None]
         p = torch.sigmoid(self.onset(h_in).squeeze(-1).float()) * valid
-        # refractory step: a symbol lasts several steps, so an onset right after one is the same onset
-        p = p * (1 - F.pad(p[:, :-1], (1, 0)))
-        return torch.cumsum(p, 1)
+        # refractory steps: an onset right after one is the same onset heard on both sides of a step
+        # boundary, or (with a refractory time as long as the shortest symbol) a word's next syllable
+        q = p
+        for j in range(1, min(self.refractory, p.shape[1] - 1) + 1):
+            q = q * (1 - F.pad(p[:, :-j], (j, 0)))
+        return torch.cumsum(q, 1)
 
     def forward(self, h_in, t_in, ans):
         """h_in (b, T, d) input states, t_in (b,), ans (b, A, d) answer states. Returns the answer states
