@@ -1,4 +1,5 @@
-"""The canonical answer's symbol clock, and silence past an answer's last symbol.
+"""The canonical answer's symbol clock, the count of symbols heard in the input, and silence past an
+answer's last symbol.
 
 Every task's reference answer says its symbols at one fixed clock (the codebook's lead, then tone +
 gap per symbol), so an answer frame's place on that clock says which answer symbol it belongs to.
@@ -27,6 +28,25 @@ def past_symbols(a: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
     """(b, F) in (0, 1): 1 where answer frame f (on symbol a_f, shape (F,)) is past the n (b, 1) symbols
     the answer says (a soft count), 0 before: the weight of silence there."""
     return torch.sigmoid(END_SHARPNESS * (a[None] + 0.5 - n))
+
+
+def onset_counts(logits: torch.Tensor, valid: torch.Tensor, refractory: int = 1) -> torch.Tensor:
+    """(b, T) onset logits per input step -> (b, T) symbols begun up to each step (flat past the valid
+    steps). No onset counts within `refractory` steps after another: one right after an onset is the
+    same onset heard on both sides of a step boundary (counted 1.5 times otherwise), or, with a
+    refractory time as long as the shortest symbol, a spoken word's next syllable."""
+    p = torch.sigmoid(logits.float()) * valid
+    q = p
+    for j in range(1, min(refractory, p.shape[1] - 1) + 1):
+        q = q * (1 - F.pad(p[:, :-j], (j, 0)))
+    return torch.cumsum(q, 1)
+
+
+def silenced(frames: torch.Tensor, past: torch.Tensor, log_floor: float) -> torch.Tensor:
+    """(b, F, bins) log-magnitude frames with each frame's weight of silence `past` (b, F) (past_symbols)
+    mixed toward the log floor."""
+    past = past[..., None].to(frames.dtype)
+    return past * log_floor + (1 - past) * frames
 
 
 def slot_means(frames: torch.Tensor, hop_ms: float, clock_ms) -> torch.Tensor:

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .answer_clock import answer_clock, past_symbols
+from .answer_clock import answer_clock, onset_counts, past_symbols, silenced
 from .attention import rotary
 
 
@@ -126,11 +126,7 @@ class CountCopyHead(nn.Module):
         feats = F.pad(feats, (self.CONTEXT - 2, 1))  # steps t-2 .. t+1
         onset, tone = self.onset_tone(feats).float().unbind(1)
         valid = torch.arange(T, device=frames.device)[None] < t_in[:, None]
-        p = torch.sigmoid(onset) * valid
-        # refractory step: a symbol lasts more than two steps, so an onset right after one is the same
-        # onset heard on both sides of a step boundary (it was counted 1.5 times), not a new symbol
-        p = p * (1 - F.pad(p[:, :-1], (1, 0)))
-        return torch.cumsum(p, 1), tone
+        return onset_counts(onset, valid), tone  # a symbol lasts more than two steps: one refractory step
 
     def clock(self, n_frames: int, device):
         """Answer frame -> (symbol index a_f, phase features)."""
@@ -164,11 +160,10 @@ class CountCopyHead(nn.Module):
         # outlasts its input (a copy, a verdict, a remainder), and the output head, which noisy
         # inputs lean the gate toward, does not know where a long or noisy input ends
         heard = count.gather(1, (t_in - 1).clamp_min(0)[:, None])  # symbols in the whole input
-        past_end = past_symbols(a, heard)[..., None]
         if self.copy_only:
             answer = said
         else:
             g = torch.sigmoid(gate)[..., None]
             answer = g * said + (1 - g) * head_log_mag.reshape(b, A * k, bins)
-        out = past_end * self.log_floor + (1 - past_end) * answer
+        out = silenced(answer, past_symbols(a, heard), self.log_floor)
         return out.reshape(b, A, k * bins), count, None if self.copy_only else gate.float().mean(1)

@@ -20,7 +20,7 @@ import torch.nn as nn
 
 from ..config import LAYER_KINDS, ModelConfig
 from . import cpu_kernels
-from .answer_clock import slot_means
+from .answer_clock import silenced, slot_means
 from .attention import MLP, ROTARY_BASE, CausalSelfAttention
 from .copy_heads import CountCopyHead, PositionCopyHead
 from .cores import HyenaBlock, LSTMBlock, S4DBlock
@@ -239,9 +239,8 @@ class MiniJMamba(nn.Module):
             ans, out["count"], silent = self.readout(x[:, : int(t_in.max())], t_in, ans)
         log_mag = self.out_head(ans)
         if silent is not None:
-            frames = self.answer_frames(log_mag)
-            silent = silent[..., None].to(frames.dtype)
-            log_mag = (silent * math.log(self.spec.log_floor) + (1 - silent) * frames).reshape(log_mag.shape)
+            frames = silenced(self.answer_frames(log_mag), silent, math.log(self.spec.log_floor))
+            log_mag = frames.reshape(log_mag.shape)
         if self.cfg.copy_head:
             frames = self._stack(self.spec.log_mag(self._with_tail(wave)))[:, : int(t_in.max())]
             if self.cfg.copy_align == "position":

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .answer_clock import answer_clock, past_symbols
+from .answer_clock import answer_clock, onset_counts, past_symbols
 
 
 class SymbolReadout(nn.Module):
@@ -39,13 +39,7 @@ class SymbolReadout(nn.Module):
     def counts(self, h_in, t_in):
         """(b, T) symbols begun up to each input step (flat past the input's end)."""
         valid = torch.arange(h_in.shape[1], device=h_in.device)[None] < t_in[:, None]
-        p = torch.sigmoid(self.onset(h_in).squeeze(-1).float()) * valid
-        # refractory steps: an onset right after one is the same onset heard on both sides of a step
-        # boundary, or (with a refractory time as long as the shortest symbol) a word's next syllable
-        q = p
-        for j in range(1, min(self.refractory, p.shape[1] - 1) + 1):
-            q = q * (1 - F.pad(p[:, :-j], (j, 0)))
-        return torch.cumsum(q, 1)
+        return onset_counts(self.onset(h_in).squeeze(-1), valid, self.refractory)
 
     def forward(self, h_in, t_in, ans):
         """h_in (b, T, d) input states, t_in (b,), ans (b, A, d) answer states. Returns the answer states

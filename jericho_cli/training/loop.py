@@ -283,9 +283,10 @@ def train(config: list[str] | str | None, out: str | None, sets: list[str] = (),
     for task in tasks:
         cb.require(pools.task_symbols(task, cfg["data"]), f"task {task}")
     cfg["model"]["n_symbols"] = len(cb.alphabet)
-    if cfg["model"].get("copy_align") == "count" or cfg["model"].get("answer_slots") or cfg["model"].get("symbol_readout"):
+    model_cfg = cfg["model"]
+    if model_cfg.get("copy_align") == "count" or model_cfg.get("answer_slots") or model_cfg.get("symbol_readout"):
         # the answer's symbol clock: the codebook's canonical timing
-        cfg["model"]["answer_clock_ms"] = [cb.lead_ms, cb.symbol_ms, cb.gap_ms]
+        model_cfg["answer_clock_ms"] = [cb.lead_ms, cb.symbol_ms, cb.gap_ms]
     levels = {task: pools.split_levels(task, "train", cfg["data"]) for task in tasks}
     model = build(cfg, cb)
     counts = model.parameter_counts()
