@@ -5,8 +5,9 @@
 # any (an honest failure). The models are each task's default (recipes/<task>/conf/train_cpu.yaml) and
 # the multitask model (one checkpoint answering all three tasks), on clean, noisy, reverberant and
 # independently rendered inputs; Mirror models that hear the keyed-carrier and pulse-interval
-# domains (recipes/transfer, seed 0); and a Bracket model that hears espeak-ng speech, on voices it
-# never trained on (recipes/bracket/conf/tuning/train_cpu_speech_wide.yaml, seed 0).
+# domains (recipes/transfer, seed 0); and Mirror and Bracket models that hear espeak-ng speech, on
+# voices they never trained on (recipes/{mirror/conf/tuning/train_cpu_speech_wide_readout_6k.yaml,
+# bracket/conf/tuning/train_cpu_speech_wide.yaml}, seed 0).
 # tests/test_examples.py decodes these inputs again and checks the answers.
 #   examples/make_examples.sh            # from the repository root, jericho on PATH
 set -euo pipefail
@@ -64,6 +65,7 @@ mod multitask_cpu_seed0.pt recipes/multitask/conf/train_cpu.yaml test_iid,test_o
 mirror mirror_carrier_seed0.pt recipes/transfer/conf/train_cpu.yaml robust_carrier,robust_carrier_snr10
 mirror mirror_pulse_seed0.pt recipes/transfer/conf/train_cpu.yaml robust_pulse,robust_pulse_snr10
 bracket bracket_speech_seed0.pt recipes/bracket/conf/tuning/train_cpu_speech_wide.yaml robust_speech_heldout,robust_speech_heldout_snr10
+mirror mirror_speech_seed0.pt recipes/mirror/conf/tuning/train_cpu_speech_wide_readout_6k.yaml robust_speech_heldout,robust_speech_heldout_snr10
 LIST
 rm -rf "$out" && mv "$out.new" "$out"
 echo "examples/audio: $(wc -l < "$out/index.jsonl") triples, $(du -sh "$out" | cut -f1)" >&2
