@@ -211,6 +211,9 @@ MODEL = {
     "chunk_size": Opt(64, "SSD chunk length of the chunked scan", check=at_least(1)),
     "lti_layers": Opt([], "indices (among SSD layers) made LTI: dt, B, C input-independent", check=int_list),
     "neg_eig": Opt(False, "SSD eigenvalues in [-1, 1] instead of [0, 1] (parity-like state tracking)"),
+    "ssd_integrators": Opt(0, "SSD heads per layer whose decay is pinned at 1: an exact running sum (a counter "
+                           "that does not leak, so it holds depths and counts beyond the training lengths)",
+                           check=at_least(0)),
     "n_heads": Opt(4, "attention heads", check=at_least(1)),
     "positions": Opt("restart", "rotary positions of attention: restart (input and answer slot each count from "
                      "0), continue (one count), none (order only from the SSD layers and causality)",

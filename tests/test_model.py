@@ -10,6 +10,7 @@ import torch
 
 from jericho_cli.config import ModelConfig
 from jericho_cli.model.mini_jmamba import MiniJMamba
+from jericho_cli.training.optim import build_optimizer
 from jericho_cli.model.ssd import Mamba2Layer, auto_chunk, ssd_chunked, ssd_chunked_reference, ssd_recurrent
 
 
@@ -91,7 +92,7 @@ def test_negative_eigenvalues_flip_the_state_sign():
     assert torch.allclose(y[0, :, 0, 0] / 50.0, torch.tensor([1.0, -1, 1, -1, 1, -1], dtype=torch.float64))
 
 
-@pytest.mark.parametrize("kw", [{}, {"lti": True}, {"neg_eig": True}, {"ngroups": 2}])
+@pytest.mark.parametrize("kw", [{}, {"lti": True}, {"neg_eig": True}, {"ngroups": 2}, {"integrators": 3}])
 def test_streaming_step_equals_full_forward(kw):
     torch.manual_seed(0)
     m = Mamba2Layer(32, d_state=16, headdim=8, chunk_size=16, **kw).double()
@@ -421,6 +422,29 @@ def test_a_config_may_include_a_task_config_then_a_core(tmp_path):
     cfg = load_config([str(conf)], [])
     assert cfg["model"]["layers"] == ["lstm"] * 4 and cfg["model"]["downsample"] == 2  # core over task
     assert cfg["data"]["mirror"]["iid_levels"] == [3, 5] and cfg["train"]["steps"] == 7  # file over both
+
+
+@pytest.mark.parametrize("neg_eig", [False, True])
+def test_integrator_heads_keep_an_exact_running_sum_and_stay_pinned_in_training(neg_eig):
+    torch.manual_seed(0)
+    m = Mamba2Layer(32, d_state=16, headdim=8, integrators=2, neg_eig=neg_eig)  # 8 heads, 2 pinned
+    seen = {}
+    m.ssm_hooks.append(lambda layer, x, dt, A, B, C: seen.update(x=x, dt=dt, A=A, B=B))
+    u = torch.randn(2, 29, 32)
+    y, final = m(u, return_state=True)
+    a = torch.exp(seen["dt"] * seen["A"])
+    assert bool((a[..., :2] == 1).all()) and bool((a[..., 2:] < 1).all())
+    running_sum = torch.einsum("blh,blhp,bln->bhpn", seen["dt"][..., :2], seen["x"][:, :, :2], seen["B"][:, :, 0])
+    torch.testing.assert_close(final[:, :2], running_sum, rtol=1e-4, atol=1e-4)
+    before = m.A_log.detach().clone()
+    opt = build_optimizer(m, {"lr": 0.1, "weight_decay": 0.1})  # training's optimizer
+    for _ in range(3):
+        opt.zero_grad()
+        m(u).pow(2).mean().backward()
+        opt.step()
+    assert torch.equal(m.A_log[:2], before[:2]) and not torch.equal(m.A_log[2:], before[2:])
+    with pytest.raises(ValueError, match="integrators=9"):
+        Mamba2Layer(32, d_state=16, headdim=8, integrators=9)
 
 
 @pytest.mark.parametrize("layers,sink,context", [(["ssd", "attn", "ssd", "attn"], False, 0),

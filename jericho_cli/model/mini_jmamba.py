@@ -53,7 +53,8 @@ class SSDBlock(nn.Module):
         super().__init__()
         self.norm = nn.RMSNorm(cfg.d_model)
         self.mixer = Mamba2Layer(cfg.d_model, d_state=cfg.d_state, d_conv=cfg.d_conv, expand=cfg.expand,
-                                 headdim=cfg.headdim, chunk_size=cfg.chunk_size, lti=lti, neg_eig=cfg.neg_eig)
+                                 headdim=cfg.headdim, chunk_size=cfg.chunk_size, lti=lti, neg_eig=cfg.neg_eig,
+                                 integrators=cfg.ssd_integrators)
 
     def forward(self, x, pos):
         return x + self.mixer(self.norm(x))

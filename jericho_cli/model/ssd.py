@@ -18,6 +18,9 @@ Options beyond mamba-ssm (both keep every Mamba2 key; LTI adds `B_lti`/`C_lti`):
 - `lti=True`: dt, B, C do not depend on the input (Mamba paper's "Mamba-S4" for layers near audio).
 - `neg_eig=True`: transition a_t = 2 exp(dt A) - 1 in (-1, 1] instead of (0, 1] (Grazzi et al.),
   computed as log|a| with the sign tracked as a parity inside the chunked scan.
+- `integrators=k`: the first k heads' decay is pinned at 1 (A_log held at INTEGRATOR_A_LOG, where
+  exp(dt A) is 1 in float32): an exact running sum of dt x B, a counter that does not leak, so it holds
+  depths and counts the training lengths never reached. Stored as an ordinary A_log: mamba-ssm reads it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import cpu_kernels
+
+
+# exp(A_log) ~ 4e-18: dt * A underflows against 1, so exp(dt A) == 1.0 exactly in float32 and float64
+INTEGRATOR_A_LOG = -40.0
 
 
 def _acc(dtype: torch.dtype) -> torch.dtype:
@@ -260,7 +267,7 @@ class Mamba2Layer(nn.Module):
     def __init__(self, d_model: int, d_state: int = 64, d_conv: int = 4, expand: int = 2, headdim: int = 32,
                  ngroups: int = 1, chunk_size: int = 64, A_init_range=(1.0, 16.0), dt_min: float = 1e-3,
                  dt_max: float = 0.1, dt_init_floor: float = 1e-4, lti: bool = False, neg_eig: bool = False,
-                 bias: bool = False, conv_bias: bool = True, use_kernel: bool = True):
+                 integrators: int = 0, bias: bool = False, conv_bias: bool = True, use_kernel: bool = True):
         super().__init__()
         self.d_model, self.d_state, self.d_conv, self.headdim, self.ngroups = d_model, d_state, d_conv, headdim, ngroups
         self.d_inner = expand * d_model
@@ -269,7 +276,10 @@ class Mamba2Layer(nn.Module):
         self.nheads = self.d_inner // headdim
         if self.nheads % ngroups:
             raise ValueError(f"nheads={self.nheads} must be a multiple of ngroups={ngroups}")
+        if not 0 <= integrators <= self.nheads:
+            raise ValueError(f"integrators={integrators} must be between 0 and nheads={self.nheads}")
         self.chunk_size, self.lti, self.neg_eig, self.use_kernel = chunk_size, lti, neg_eig, use_kernel
+        self.integrators = integrators
         self.conv_dim = self.d_inner + 2 * ngroups * d_state
         # Order: [z, x, B, C, dt] as in mamba-ssm
         self.in_proj = nn.Linear(d_model, 2 * self.d_inner + 2 * ngroups * d_state + self.nheads, bias=bias)
@@ -279,7 +289,9 @@ class Mamba2Layer(nn.Module):
         dt = dt.clamp(min=dt_init_floor)
         self.dt_bias = nn.Parameter(dt + torch.log(-torch.expm1(-dt)))  # inverse softplus
         A = torch.empty(self.nheads).uniform_(*A_init_range)
-        self.A_log = nn.Parameter(torch.log(A))
+        A_log = torch.log(A)
+        A_log[:integrators] = INTEGRATOR_A_LOG
+        self.A_log = nn.Parameter(A_log)
         self.D = nn.Parameter(torch.ones(self.nheads))
         for p in (self.dt_bias, self.A_log, self.D):
             p._no_weight_decay = True
@@ -329,7 +341,10 @@ class Mamba2Layer(nn.Module):
             C = C.unflatten(-1, (self.ngroups, self.d_state))
         acc = _acc(dt_raw.dtype)  # SSM internals in fp32 at least (fp16 A can reach -inf)
         dt = F.softplus(dt_raw.to(acc) + self.dt_bias.to(acc))
-        A = -torch.exp(self.A_log.to(acc))
+        A_log = self.A_log
+        if self.integrators:  # held: no gradient reaches the pinned heads' A_log, so Adam never moves it
+            A_log = torch.cat([A_log[:self.integrators].detach(), A_log[self.integrators:]])
+        A = -torch.exp(A_log.to(acc))
         return x, dt, A, B, C
 
     def _causal_conv(self, xBC):

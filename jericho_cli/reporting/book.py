@@ -66,7 +66,7 @@ def run_info(run_dir: Path) -> dict:
         switches = [f"{k}={model[k]}" for k in ("frontend", "downsample") if k in model]
         switches += off_default(["positions"])
         switches += [k for k in ("attn_sink", "copy_head", "neg_eig") if model.get(k)]
-        switches += off_default(["context", "attn_window", "positions_stretch"])
+        switches += off_default(["context", "attn_window", "positions_stretch", "ssd_integrators"])
         info["model"] = " ".join([str(model.get("name", ""))] + switches)
         tasks = train.get("task", [])
         tasks = [tasks] if isinstance(tasks, str) else list(tasks)
