@@ -92,6 +92,12 @@ def layer_list(v):
     return f"unknown layer kinds {bad} ({', '.join(LAYER_KINDS)})" if bad else (None if v else "must not be empty")
 
 
+def window_spec(v):
+    ws = v if isinstance(v, list) else [v]
+    ok = ws and all(w is None or (isinstance(w, int) and not isinstance(w, bool) and w >= 1) for w in ws)
+    return None if ok else "must be a positive number of steps, or a list of them (null: full attention)"
+
+
 def int_list(v):
     return None if all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in v) else \
         "must be a list of non-negative integers"
@@ -221,8 +227,9 @@ MODEL = {
     "positions_stretch": Opt(1.0, "training only: each sequence's rotary positions are scaled by a factor drawn "
                              "from [1, this], so attention meets in training the distances of longer inputs "
                              "(1 = off; evaluation never stretches)", kind=(int, float), check=at_least(1)),
-    "attn_window": Opt(None, "attention window in model steps; null = full causal", kind=int, nullable=True,
-                       check=at_least(1)),
+    "attn_window": Opt(None, "attention window in model steps; null = full causal; or a list, one window (or null) "
+                       "per attention layer in order (a windowed layer beside a full one)", kind=(int, list),
+                       nullable=True, check=window_spec),
     "copy_head": Opt(False, "answer frames may copy the input's own STFT frames by attention (unseen symbols)"),
     "copy_align": Opt("position", "how the copy head finds what to copy: position (answer step k meets input step "
                       "k through rotary positions: input and answer in step) or count (answer symbol k meets "
@@ -552,6 +559,10 @@ def model_config(d: dict, where: str = "model config") -> ModelConfig:
     n_ssd = sum(k == "ssd" for k in c.layers)
     if any(i >= n_ssd for i in c.lti_layers):
         raise JerichoError(f"model.lti_layers {c.lti_layers}: there are only {n_ssd} SSD layers", where)
+    n_attn = sum(k == "attn" for k in c.layers)
+    if isinstance(c.attn_window, list) and len(c.attn_window) != n_attn:
+        raise JerichoError(f"model.attn_window {c.attn_window}: one window per attention layer, and there are "
+                           f"{n_attn}", where)
     if c.symbol_readout and c.copy_head:
         raise JerichoError("model.symbol_readout and model.copy_head both count the input's symbols: use one", where)
     return c

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from jericho_cli.config import ModelConfig
+from jericho_cli.errors import JerichoError
 from jericho_cli.model.mini_jmamba import MiniJMamba
 from jericho_cli.training.optim import build_optimizer
 from jericho_cli.model.ssd import Mamba2Layer, auto_chunk, ssd_chunked, ssd_chunked_reference, ssd_recurrent
@@ -472,15 +473,26 @@ def test_input_context_shows_each_step_the_steps_before_it_and_none_after():
     assert m._with_context(x[:, :1])[0].tolist() == [[0, 0, 0]]
 
 
-def test_streaming_with_a_window_equals_a_windowed_model():
+@pytest.mark.parametrize("window", [8, [8, None], [None, 3]])
+def test_streaming_with_a_window_equals_a_windowed_model(window):
     torch.manual_seed(0)
-    cfg = {"name": "cpu_small", "downsample": 2, "attn_window": 8}
+    cfg = {"name": "cpu_small", "downsample": 2, "attn_window": window}
     m = MiniJMamba(ModelConfig.from_dict(cfg)).eval()
+    attn = [b.attn.window for b in m.blocks if hasattr(b, "attn")]
+    assert attn == (window if isinstance(window, list) else [window, window])
     torch.nn.init.normal_(m.out_head.weight, std=0.1)
     wave, n = torch.randn(1, 6000) * 0.1, torch.tensor([6000])
     with torch.no_grad():
         full = m(wave, n)
     torch.testing.assert_close(m.stream(wave, n)["log_mag"], full["log_mag"], rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("window,complaint", [([8], "one window per attention layer, and there are 2"),
+                                              ([8, 0], "must be a positive number of steps"),
+                                              ("8", "must be an integer or a list")])
+def test_a_window_list_must_name_each_attention_layer(window, complaint):
+    with pytest.raises(JerichoError, match=complaint):
+        ModelConfig.from_dict({"name": "cpu_small", "attn_window": window})
 
 
 def test_decode_stream_gives_the_batch_decode_answers(tmp_path, cli):

@@ -82,10 +82,10 @@ class SSDBlock(nn.Module):
 
 
 class AttnBlock(nn.Module):
-    def __init__(self, cfg: ModelConfig):
+    def __init__(self, cfg: ModelConfig, window: int | None):
         super().__init__()
         self.norm1, self.norm2 = nn.RMSNorm(cfg.d_model), nn.RMSNorm(cfg.d_model)
-        self.attn = CausalSelfAttention(cfg.d_model, cfg.n_heads, cfg.attn_window, cfg.attn_sink)
+        self.attn = CausalSelfAttention(cfg.d_model, cfg.n_heads, window, cfg.attn_sink)
         self.mlp = MLP(cfg.d_model, cfg.mlp_ratio)
 
     def forward(self, x, pos):
@@ -127,13 +127,15 @@ class MiniJMamba(nn.Module):
         self.in_proj = nn.Linear(n_in * (1 + cfg.context), cfg.d_model)
         self.answer_embed = nn.Parameter(torch.randn(cfg.d_model) * 0.02)
         ssd_index = 0
+        n_attn = cfg.layers.count("attn")
+        windows = iter(cfg.attn_window if isinstance(cfg.attn_window, list) else [cfg.attn_window] * n_attn)
         blocks = []
         for kind in cfg.layers:
             if kind == "ssd":
                 blocks.append(SSDBlock(cfg, lti=ssd_index in cfg.lti_layers))
                 ssd_index += 1
             elif kind == "attn":
-                blocks.append(AttnBlock(cfg))
+                blocks.append(AttnBlock(cfg, next(windows)))
             elif kind == "lstm":
                 blocks.append(LSTMBlock(cfg.d_model))
             elif kind == "s4d":
