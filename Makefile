@@ -52,7 +52,7 @@ bench: install
 STUDIES = mirror bracket mod multitask cores state_tracking transfer
 # each task's default (recipes/<task>/conf/train_cpu.yaml), kept runs by name
 HEADLINE = $(wildcard outputs/mirror/mirror_cpu_seed[0-9]/score_*/summary.json \
-  outputs/bracket/bracket_cpu_robust_sc_w8_cont_seed[0-9]/score_*/summary.json \
+  outputs/bracket/bracket_cpu_w8_cont_int2_seed[0-9]/score_*/summary.json \
   outputs/mod/mod_cpu_robust_sc_6k_mix_seed[0-9]/score_*/summary.json \
   outputs/multitask/multitask_cpu_count_robust_seed[0-9]/score_*/summary.json)
 results: install
