@@ -559,6 +559,10 @@ def model_config(d: dict, where: str = "model config") -> ModelConfig:
     n_ssd = sum(k == "ssd" for k in c.layers)
     if any(i >= n_ssd for i in c.lti_layers):
         raise JerichoError(f"model.lti_layers {c.lti_layers}: there are only {n_ssd} SSD layers", where)
+    ssd_heads = c.expand * c.d_model // c.headdim
+    if c.ssd_integrators > ssd_heads:
+        raise JerichoError(f"model.ssd_integrators={c.ssd_integrators}: an SSD layer has only {ssd_heads} heads "
+                           f"(expand * d_model / headdim)", where)
     n_attn = sum(k == "attn" for k in c.layers)
     if isinstance(c.attn_window, list) and len(c.attn_window) != n_attn:
         raise JerichoError(f"model.attn_window {c.attn_window}: one window per attention layer, and there are "

@@ -487,12 +487,13 @@ def test_streaming_with_a_window_equals_a_windowed_model(window):
     torch.testing.assert_close(m.stream(wave, n)["log_mag"], full["log_mag"], rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("window,complaint", [([8], "one window per attention layer, and there are 2"),
-                                              ([8, 0], "must be a positive number of steps"),
-                                              ("8", "must be an integer or a list")])
-def test_a_window_list_must_name_each_attention_layer(window, complaint):
+@pytest.mark.parametrize("key,value,complaint", [("attn_window", [8], "one window per attention layer, and there are 2"),
+                                                 ("attn_window", [8, 0], "must be a positive number of steps"),
+                                                 ("attn_window", "8", "must be an integer or a list"),
+                                                 ("ssd_integrators", 9, "an SSD layer has only 8 heads")])
+def test_window_lists_and_pinned_heads_are_checked_against_the_layers(key, value, complaint):
     with pytest.raises(JerichoError, match=complaint):
-        ModelConfig.from_dict({"name": "cpu_small", "attn_window": window})
+        ModelConfig.from_dict({"name": "cpu_small", key: value})
 
 
 def test_decode_stream_gives_the_batch_decode_answers(tmp_path, cli):
