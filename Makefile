@@ -54,7 +54,7 @@ STUDIES = mirror bracket mod multitask cores state_tracking transfer
 HEADLINE = $(wildcard outputs/mirror/mirror_cpu_seed[0-9]/score_*/summary.json \
   outputs/bracket/bracket_cpu_w8_cont_int2_seed[0-9]/score_*/summary.json \
   outputs/mod/mod_cpu_robust_sc_6k_mix_seed[0-9]/score_*/summary.json \
-  outputs/multitask/multitask_cpu_count_robust_seed[0-9]/score_*/summary.json)
+  outputs/multitask/multitask_cpu_int2_full_seed[0-9]/score_*/summary.json)
 results: install
 	for s in $(STUDIES); do \
 	  jericho report --book --update recipes/$$s/RESULTS.md outputs/$$s/*/score_*/summary.json || exit 1; done
