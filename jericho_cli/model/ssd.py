@@ -14,7 +14,7 @@ chunk, a linear recurrence across chunks); `ssd_recurrent` is the step-by-step r
 `ssd_chunked_reference` is the same chunked scan written as the maths reads (mamba-ssm's
 `ssd_minimal` style); the tests hold every path to the recurrence.
 
-Options beyond mamba-ssm (both keep every Mamba2 key; LTI adds `B_lti`/`C_lti`):
+Options beyond mamba-ssm (each keeps every Mamba2 key; LTI adds `B_lti`/`C_lti`):
 - `lti=True`: dt, B, C do not depend on the input (Mamba paper's "Mamba-S4" for layers near audio).
 - `neg_eig=True`: transition a_t = 2 exp(dt A) - 1 in (-1, 1] instead of (0, 1] (Grazzi et al.),
   computed as log|a| with the sign tracked as a parity inside the chunked scan.
