@@ -11,8 +11,8 @@ import torch
 from jericho_cli.config import ModelConfig
 from jericho_cli.errors import JerichoError
 from jericho_cli.model.mini_jmamba import MiniJMamba
-from jericho_cli.training.optim import build_optimizer
 from jericho_cli.model.ssd import Mamba2Layer, auto_chunk, ssd_chunked, ssd_chunked_reference, ssd_recurrent
+from jericho_cli.training.optim import build_optimizer
 
 
 def _inputs(b=2, l=77, h=4, p=8, g=2, n=16, seed=0):

@@ -1,7 +1,8 @@
 """Every generated table in RESULTS.md and recipes/*/RESULTS.md is what the kept runs under
 outputs/<study>/<run>/ give today: regenerating each document's book from those files must reproduce
 the committed text below its marker byte for byte. A figure whose run folder was deleted, or a table
-edited by hand, fails here. The sources are the Makefile's `results` target's (keep the two alike)."""
+edited by hand, fails here. The sources are the Makefile's `results` target's: the headline runs are
+read from its HEADLINE; keep STUDIES alike with its STUDIES."""
 
 import re
 from pathlib import Path
